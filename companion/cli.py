@@ -1,0 +1,164 @@
+"""The `companion` command. Imports stay lazy: `--help` must not load models or chromadb."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from companion import __version__
+
+app = typer.Typer(
+    name="companion",
+    help="A coaching companion for product managers: Socratic questions, 1:1 agendas, "
+    "JTBD interview guides and mentor prompts, grounded in your notes. Offline by default.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+MODES = ("socratic", "agenda", "jtbd", "mentor")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print one clear line to stderr and return the exit to raise."""
+    from companion.llm.keys import redact
+
+    typer.echo(f"companion: {redact(message)}", err=True)
+    return typer.Exit(code)
+
+
+def friendly(func):
+    """Turn expected failures into one line and an exit code, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from companion.errors import CompanionError
+        from companion.llm.base import LLMError
+        from companion.settings import SettingsError
+
+        try:
+            return func(*args, **kwargs)
+        except SettingsError as exc:
+            raise fail(str(exc), 2) from None
+        except LLMError as exc:
+            raise fail(str(exc), 1) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted", 130) from None
+        except BrokenPipeError:  # `companion ask ... | head`
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+        except CompanionError as exc:
+            raise fail(str(exc), exc.exit_code) from None
+
+    return wrapper
+
+
+def settings():
+    from companion.settings import load_settings
+
+    return load_settings()
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Model for the chat.")] = None,
+) -> None:
+    """Open the chat when no command is given."""
+    if version:
+        typer.echo(f"companion {__version__}")
+        raise typer.Exit(0)
+    if ctx.invoked_subcommand is None:
+        friendly(_open_chat)(model)
+
+
+def _open_chat(model: str | None) -> None:
+    s = settings()
+    if model:
+        s.model = model
+    from companion.ui.app import run_app
+
+    run_app(s)
+
+
+@app.command()
+@friendly
+def ask(
+    message: Annotated[str, typer.Argument(help="What is on your mind (or '-' to read stdin).")],
+    mode: Annotated[str, typer.Option("--mode", help="socratic | agenda | jtbd | mentor")] = "socratic",
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Model name (see `companion models`).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the structured result as JSON.")] = False,
+    no_notes: Annotated[bool, typer.Option("--no-notes", help="Retrieve from the corpus only.")] = False,
+) -> None:
+    """One reply to stdout, streamed; pipe-friendly."""
+    if mode not in MODES:
+        raise fail(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}", 2)
+    if message == "-":
+        message = sys.stdin.read()
+    if not message.strip():
+        raise fail("nothing to ask: give a message", 2)
+    from companion.coaching.commands import run_ask
+
+    run_ask(settings(), message, mode=mode, model=model, as_json=as_json, include_notes=not no_notes)
+
+
+@app.command()
+@friendly
+def models(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """What models are available and where they live."""
+    from companion.llm import list_models
+
+    rows = list_models(settings())
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        mark = "*" if row.get("default") else " "
+        typer.echo(f"{mark} {row['name']:<16} {row['kind']:<9} {row['description']}")
+        typer.echo(f"    {row['status']}")
+        if row.get("assembled"):
+            typer.echo(f"    assembled file: {row['assembled']}")
+        files = row.get("files", [])
+        if files:
+            more = f" (+{len(files) - 1} parts)" if len(files) > 1 else ""
+            typer.echo(f"    from: {files[0]}{more}")
+
+
+@app.command()
+@friendly
+def doctor() -> None:
+    """Check settings, model files, the index and endpoints; say how to fix what is wrong."""
+    from companion.doctor import run_doctor
+
+    raise typer.Exit(run_doctor())
+
+
+def _register_extensions() -> None:
+    # Each area adds its own commands; their modules import heavy libraries only inside commands.
+    import importlib
+
+    for module in ("companion.knowledge.cli", "companion.coaching.cli", "companion.evals.cli"):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        mod.register(app)
+
+
+_register_extensions()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

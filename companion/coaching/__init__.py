@@ -1,0 +1,1 @@
+"""Coaching modes and the pure-Python question analyser that guards their replies."""

@@ -1,0 +1,219 @@
+"""Pydantic schemas of what the coach produces, with their Markdown rendering."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Mode = Literal["socratic", "agenda", "jtbd", "mentor"]
+Relationship = Literal["my_manager", "my_report", "mentor", "mentee"]
+
+RELATIONSHIP_LABELS: dict[str, str] = {
+    "my_manager": "your manager",
+    "my_report": "your report",
+    "mentor": "your mentor",
+    "mentee": "your mentee",
+}
+
+
+class SourceRef(BaseModel):
+    """Where a passage, item or question came from."""
+
+    label: str
+    path: str
+    line_start: int = 0
+    line_end: int = 0
+
+    def cite(self) -> str:
+        lines = f":{self.line_start}-{self.line_end}" if self.line_start else ""
+        return f"{self.label} ({self.path}{lines})"
+
+
+# -- inputs -----------------------------------------------------------------------------------
+
+class AgendaInputs(BaseModel):
+    person: str = Field(min_length=1, max_length=80)
+    relationship: Relationship = "my_report"
+    duration_minutes: int = Field(default=30, ge=10, le=120)
+    on_mind: str = Field(default="", max_length=4000)
+
+
+class JTBDInputs(BaseModel):
+    product: str = Field(min_length=1, max_length=200)
+    switch: str = Field(default="", max_length=400)
+    interviewee: str = Field(default="a customer who switched recently", max_length=200)
+
+
+class MentorInputs(BaseModel):
+    situation: str = Field(min_length=1, max_length=4000)
+    mentee: str = Field(default="your mentee", max_length=80)
+
+
+# -- agenda -----------------------------------------------------------------------------------
+
+class AgendaItem(BaseModel):
+    text: str
+    kind: Literal["action_item", "topic", "question", "prompt"] = "topic"
+    owner: str | None = None
+    source: SourceRef | None = None
+
+
+class AgendaSection(BaseModel):
+    title: str
+    minutes: int = Field(ge=0)
+    items: list[AgendaItem] = Field(default_factory=list)
+
+
+class Agenda(BaseModel):
+    person: str
+    relationship: Relationship
+    duration_minutes: int
+    date: str
+    sections: list[AgendaSection]
+    sources: list[SourceRef] = Field(default_factory=list)
+
+    def to_markdown(self) -> str:
+        who = RELATIONSHIP_LABELS[self.relationship]
+        out = [f"# 1:1 with {self.person} ({who}) — {self.date}", "",
+               f"{self.duration_minutes} minutes.", ""]
+        for section in self.sections:
+            out.append(f"## {section.title} ({section.minutes} min)")
+            out.append("")
+            for item in section.items:
+                if item.kind == "action_item":
+                    line = f"- [ ] {item.text}"
+                elif item.kind == "question":
+                    line = f"- *Ask:* {item.text}"
+                else:
+                    line = f"- {item.text}"
+                if item.owner and item.kind == "action_item":
+                    line += f" — owner: {item.owner}"
+                if item.source:
+                    line += f" ({item.source.path}:{item.source.line_start})" if item.kind == "action_item" else f" [{item.source.label}]"
+                out.append(line)
+            if not section.items:
+                out.append("- (open)")
+            out.append("")
+        return "\n".join(out).rstrip() + "\n"
+
+
+# -- JTBD interview guide ---------------------------------------------------------------------
+
+TIMELINE_STAGES: tuple[str, ...] = (
+    "first_thought", "passive_looking", "active_looking", "deciding", "first_use", "satisfaction",
+)
+STAGE_LABELS = {
+    "first_thought": "First thought",
+    "passive_looking": "Passive looking",
+    "active_looking": "Active looking",
+    "deciding": "Deciding",
+    "first_use": "First use",
+    "satisfaction": "Satisfaction",
+}
+FORCES: tuple[str, ...] = ("push", "pull", "anxiety", "habit")
+FORCE_LABELS = {
+    "push": "Push of the situation",
+    "pull": "Pull of the new solution",
+    "anxiety": "Anxiety of the new",
+    "habit": "Habit of the present",
+}
+
+
+class GuideBlock(BaseModel):
+    key: str
+    title: str
+    questions: list[str]
+
+
+class InterviewGuide(BaseModel):
+    product: str
+    switch: str
+    interviewee: str
+    warm_up: list[str]
+    screener: list[str]
+    timeline: list[GuideBlock]
+    forces: list[GuideBlock]
+    wrap_up: list[str]
+    rules: list[str]
+    sources: list[SourceRef] = Field(default_factory=list)
+
+    def all_questions(self) -> list[str]:
+        qs = [*self.warm_up, *self.screener]
+        for block in (*self.timeline, *self.forces):
+            qs.extend(block.questions)
+        return [*qs, *self.wrap_up]
+
+    def to_markdown(self) -> str:
+        out = [f"# JTBD interview guide: {self.product}", ""]
+        if self.switch:
+            out += [f"**Switch studied:** {self.switch}  ", ""]
+        out += [f"**Interviewee:** {self.interviewee}", ""]
+        out += ["## Warm-up", "", *[f"- {q}" for q in self.warm_up], ""]
+        out += ["## Screener", "", *[f"- {q}" for q in self.screener], ""]
+        out += ["## The switch timeline", ""]
+        for block in self.timeline:
+            out += [f"### {block.title}", "", *[f"- {q}" for q in block.questions], ""]
+        out += ["## The four forces", ""]
+        for block in self.forces:
+            out += [f"### {block.title}", "", *[f"- {q}" for q in block.questions], ""]
+        out += ["## Wrap-up", "", *[f"- {q}" for q in self.wrap_up], ""]
+        out += ["## Interviewer rules", "", *[f"- {r}" for r in self.rules], ""]
+        if self.sources:
+            out += ["## Sources", "", *[f"- {s.cite()}" for s in self.sources], ""]
+        return "\n".join(out).rstrip() + "\n"
+
+
+# -- mentor prompts ---------------------------------------------------------------------------
+
+class MentorPrompt(BaseModel):
+    text: str
+    socratic_type: str | None = None
+
+
+class PromptTheme(BaseModel):
+    theme: str
+    title: str
+    prompts: list[MentorPrompt]
+    source: SourceRef | None = None
+
+
+class MentorPrompts(BaseModel):
+    mentee: str
+    situation: str
+    themes: list[PromptTheme]
+    sources: list[SourceRef] = Field(default_factory=list)
+
+    def all_prompts(self) -> list[MentorPrompt]:
+        return [p for t in self.themes for p in t.prompts]
+
+    def to_markdown(self) -> str:
+        out = [f"# Discussion prompts for {self.mentee}", "", f"> {self.situation.strip()}", ""]
+        for theme in self.themes:
+            out += [f"## {theme.title}", ""]
+            out += [f"- {p.text}" for p in theme.prompts]
+            if theme.source:
+                out += ["", f"*Background:* {theme.source.cite()}"]
+            out.append("")
+        return "\n".join(out).rstrip() + "\n"
+
+
+# -- chat replies -----------------------------------------------------------------------------
+
+class Reply(BaseModel):
+    """One coach turn as the UI, the CLI and the eval runner see it."""
+
+    mode: Mode
+    text: str
+    questions: list[str] = Field(default_factory=list)
+    socratic_types: list[str] = Field(default_factory=list)
+    sources: list[SourceRef] = Field(default_factory=list)
+    cited: list[SourceRef] = Field(default_factory=list)
+    advice: bool = False
+    regenerated: int = 0
+    fallback: bool = False
+    cancelled: bool = False
+    structured: dict | None = None
+    latency_s: float = 0.0
+    tokens: int = 0
+    model: str = ""

@@ -1,0 +1,70 @@
+"""A scripted model for tests: enqueue replies (or errors), then inspect `history`."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+
+from pydantic import BaseModel
+
+from companion.llm.base import Cancelled, ChatMessage, LLMError, Provider
+
+
+class ScriptedProvider(Provider):
+    """Replies come from a queue; an empty queue repeats `default`."""
+
+    where = "local"
+
+    def __init__(self, replies: list | None = None, *, name: str = "scripted",
+                 default: str = "What matters most to you here?", token_delay: float = 0.0,
+                 fail_after_tokens: int | None = None):
+        self.name = name
+        self.default = default
+        self.token_delay = token_delay
+        self.fail_after_tokens = fail_after_tokens
+        self.queue: deque = deque(replies or [])
+        self.history: list[dict] = []
+
+    def enqueue(self, *replies) -> ScriptedProvider:
+        """Queue replies: text, a dict/pydantic object (for `structured`), or an LLMError to raise."""
+        self.queue.extend(replies)
+        return self
+
+    def _next(self):
+        return self.queue.popleft() if self.queue else self.default
+
+    def stream(self, messages, *, max_tokens=256, temperature=None, cancel: threading.Event | None = None) -> Iterator[str]:
+        reply = self._next()
+        self.history.append({"kind": "stream", "messages": list(messages), "reply": reply})
+        if isinstance(reply, Exception):
+            raise reply
+        text = reply if isinstance(reply, str) else _as_json(reply)
+        for i, word in enumerate(_pieces(text)):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("reply cancelled")
+            if self.fail_after_tokens is not None and i >= self.fail_after_tokens:
+                raise LLMError("the scripted stream stopped halfway")
+            if self.token_delay:
+                time.sleep(self.token_delay)
+            yield word
+
+    def _structured_json(self, messages: list[ChatMessage], schema: dict, *, max_tokens, temperature) -> str:
+        reply = self._next()
+        self.history.append({"kind": "structured", "messages": list(messages), "schema": schema, "reply": reply})
+        if isinstance(reply, Exception):
+            raise reply
+        return reply if isinstance(reply, str) else _as_json(reply)
+
+
+def _as_json(value) -> str:
+    if isinstance(value, BaseModel):
+        return value.model_dump_json()
+    return json.dumps(value)
+
+
+def _pieces(text: str) -> list[str]:
+    words = text.split(" ")
+    return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]

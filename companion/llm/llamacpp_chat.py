@@ -1,0 +1,70 @@
+"""A langchain chat model over an in-process llama.cpp instance (schema-constrained output)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict
+
+from companion.llm.lc import to_dicts
+
+
+class ChatLlamaCpp(BaseChatModel):
+    """Chat completions from `llama_cpp.Llama`; pass `response_format` for a JSON-schema grammar."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    llama: Any
+    lock: Any
+    temperature: float = 0.3
+    max_tokens: int = 256
+    repeat_penalty: float = 1.1
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp-embedded"
+
+    def _params(self, stop: list[str] | None, kwargs: dict) -> dict:
+        params = {
+            "temperature": kwargs.pop("temperature", self.temperature),
+            "max_tokens": kwargs.pop("max_tokens", self.max_tokens),
+            "repeat_penalty": self.repeat_penalty,
+            "stop": stop,
+        }
+        if "response_format" in kwargs:
+            params["response_format"] = kwargs.pop("response_format")
+        return params
+
+    def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
+        params = self._params(stop, kwargs)
+        with self.lock:
+            out = self.llama.create_chat_completion(messages=to_dicts(messages), **params)
+        choice = out["choices"][0]
+        usage = out.get("usage") or {}
+        message = AIMessage(
+            content=choice["message"].get("content") or "",
+            response_metadata={"finish_reason": choice.get("finish_reason"), "usage": usage},
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        params = self._params(stop, kwargs)
+        self.lock.acquire()
+        try:
+            stream = self.llama.create_chat_completion(messages=to_dicts(messages), stream=True, **params)
+            try:
+                for part in stream:
+                    delta = part["choices"][0].get("delta", {}).get("content")
+                    if delta:
+                        chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                        if run_manager:
+                            run_manager.on_llm_new_token(delta, chunk=chunk)
+                        yield chunk
+            finally:
+                stream.close()  # stops llama.cpp decoding when the consumer stops early
+        finally:
+            self.lock.release()

