@@ -1,0 +1,665 @@
+"""Eval scenario files: the schema and a loader whose every error carries `file:line`.
+
+One scenario per YAML file under `evals/scenarios/`. The format is a public interface,
+documented in `evals/README.md`; keep the two in step. Validation happens in two layers:
+
+1. pydantic models (strict, `extra="forbid"`), checks being a discriminated union on `check`
+   so a misspelt parameter is an error just like a misspelt check name;
+2. cross-field rules that need the whole scenario (inputs a mode needs, checks that do not
+   apply to a mode, ...), see `_scenario_rules`.
+
+Errors of both layers are mapped back to lines through the YAML node tree (`yaml.compose`), so
+`load_scenario` raises one `ScenarioError` listing every problem of the file, e.g.
+`evals/scenarios/socratic/x.yaml:14: checks[2].min: Input should be less than or equal to 1`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "CHECK_MODELS",
+    "CHECK_MODES",
+    "KNOWN_CHECKS",
+    "MODE_INPUTS",
+    "MODES",
+    "CarriesActionItems",
+    "Check",
+    "CitesSources",
+    "Forbidden",
+    "Inputs",
+    "Judge",
+    "JtbdForcesCoverage",
+    "JtbdTimelineCoverage",
+    "Mentions",
+    "NoAdvice",
+    "NoHypotheticalQuestions",
+    "NoLeadingQuestions",
+    "OpenQuestionRatio",
+    "PromptCount",
+    "QuestionCount",
+    "Scenario",
+    "ScenarioError",
+    "Sections",
+    "SocraticBalance",
+    "SocraticTypeCoverage",
+    "ThemeCount",
+    "TimeboxTotal",
+    "Turn",
+    "load_scenario",
+    "load_scenarios",
+]
+
+Mode = Literal["socratic", "agenda", "jtbd", "mentor"]
+MODES: tuple[str, ...] = ("socratic", "agenda", "jtbd", "mentor")
+Relationship = Literal["my_manager", "my_report", "mentor", "mentee"]
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+MAX_FILE_BYTES = 256 * 1024  # scenario files are small; refuse anything absurd before parsing
+ADVICE_INVITED_TAG = "advice-invited"
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=120)]
+Phrases = Annotated[list[Text], Field(min_length=1)]
+
+
+class ScenarioError(ValueError):
+    """One or more problems in scenario files; each problem is a `file:line: message` string."""
+
+    def __init__(self, problems: str | Sequence[str]) -> None:
+        self.problems: list[str] = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# --------------------------------------------------------------------------------------- checks
+
+
+class _CheckBase(_Strict):
+    check: str
+
+    def params(self) -> dict[str, Any]:
+        """The check's parameters (everything but its name), unset optionals left out."""
+        return self.model_dump(exclude={"check"}, exclude_none=True)
+
+    @property
+    def label(self) -> str:
+        """A short readable form for tables, e.g. `question_count(min=1, max=3)`."""
+        params = self.params()
+        if not params:
+            return self.check
+        return f"{self.check}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
+
+
+class _Range(_CheckBase):
+    min: Annotated[int, Field(ge=0)] = 0
+    max: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _min_or_max(self) -> _Range:
+        if not {"min", "max"} & self.model_fields_set:
+            raise PydanticCustomError("range_empty", "give at least one of 'min' or 'max'")
+        if self.max is not None and self.min > self.max:
+            raise PydanticCustomError(
+                "range_order",
+                "'min' ({lo}) is greater than 'max' ({hi})",
+                {"lo": self.min, "hi": self.max},
+            )
+        return self
+
+
+class NoAdvice(_CheckBase):
+    check: Literal["no_advice"] = "no_advice"
+
+
+class OpenQuestionRatio(_CheckBase):
+    check: Literal["open_question_ratio"] = "open_question_ratio"
+    min: Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class QuestionCount(_Range):
+    check: Literal["question_count"] = "question_count"
+
+
+class NoLeadingQuestions(_CheckBase):
+    check: Literal["no_leading_questions"] = "no_leading_questions"
+
+
+class NoHypotheticalQuestions(_CheckBase):
+    check: Literal["no_hypothetical_questions"] = "no_hypothetical_questions"
+
+
+class SocraticTypeCoverage(_CheckBase):
+    check: Literal["socratic_type_coverage"] = "socratic_type_coverage"
+    min: Annotated[int, Field(ge=1, le=6)]
+
+
+class CitesSources(_CheckBase):
+    check: Literal["cites_sources"] = "cites_sources"
+
+
+class Mentions(_CheckBase):
+    check: Literal["mentions"] = "mentions"
+    any: Phrases | None = None
+    all: Phrases | None = None
+
+    @model_validator(mode="after")
+    def _any_or_all(self) -> Mentions:
+        if self.any is None and self.all is None:
+            raise PydanticCustomError("mentions_empty", "give at least one of 'any' or 'all'")
+        return self
+
+
+class CarriesActionItems(_CheckBase):
+    check: Literal["carries_action_items"] = "carries_action_items"
+    person: Name
+
+
+class Sections(_CheckBase):
+    check: Literal["sections"] = "sections"
+    required: Phrases
+
+
+class TimeboxTotal(_CheckBase):
+    check: Literal["timebox_total"] = "timebox_total"
+    equals_duration: Literal[True] = True
+
+
+class JtbdTimelineCoverage(_CheckBase):
+    check: Literal["jtbd_timeline_coverage"] = "jtbd_timeline_coverage"
+    min: Annotated[int, Field(ge=1, le=6)]
+
+
+class JtbdForcesCoverage(_CheckBase):
+    check: Literal["jtbd_forces_coverage"] = "jtbd_forces_coverage"
+    min: Annotated[int, Field(ge=1, le=4)]
+
+
+class Forbidden(_CheckBase):
+    check: Literal["forbidden"] = "forbidden"
+    any: Phrases
+
+
+class Judge(_CheckBase):
+    check: Literal["judge"] = "judge"
+    rubric: Text
+    min: Annotated[int, Field(ge=1, le=5)]
+
+
+class PromptCount(_Range):
+    check: Literal["prompt_count"] = "prompt_count"
+
+
+class ThemeCount(_CheckBase):
+    check: Literal["theme_count"] = "theme_count"
+    min: Annotated[int, Field(ge=1)]
+
+
+class SocraticBalance(_CheckBase):
+    check: Literal["socratic_balance"] = "socratic_balance"
+    min_types: Annotated[int, Field(ge=1, le=6)]
+
+
+_CHECK_CLASSES: tuple[type[_CheckBase], ...] = (
+    NoAdvice,
+    OpenQuestionRatio,
+    QuestionCount,
+    NoLeadingQuestions,
+    NoHypotheticalQuestions,
+    SocraticTypeCoverage,
+    CitesSources,
+    Mentions,
+    CarriesActionItems,
+    Sections,
+    TimeboxTotal,
+    JtbdTimelineCoverage,
+    JtbdForcesCoverage,
+    Forbidden,
+    Judge,
+    PromptCount,
+    ThemeCount,
+    SocraticBalance,
+)
+CHECK_MODELS: dict[str, type[_CheckBase]] = {
+    cls.model_fields["check"].default: cls for cls in _CHECK_CLASSES
+}
+KNOWN_CHECKS: tuple[str, ...] = tuple(CHECK_MODELS)
+
+_ALL_MODES = frozenset(MODES)
+# Which modes each check can be applied to (a check outside its modes is a load error).
+CHECK_MODES: dict[str, frozenset[str]] = {
+    "no_advice": _ALL_MODES,
+    "open_question_ratio": _ALL_MODES,
+    "question_count": frozenset({"socratic"}),
+    "no_leading_questions": _ALL_MODES,
+    "no_hypothetical_questions": _ALL_MODES,
+    "socratic_type_coverage": frozenset({"socratic"}),
+    "cites_sources": _ALL_MODES,
+    "mentions": _ALL_MODES,
+    "carries_action_items": frozenset({"agenda"}),
+    "sections": frozenset({"agenda"}),
+    "timebox_total": frozenset({"agenda"}),
+    "jtbd_timeline_coverage": frozenset({"jtbd"}),
+    "jtbd_forces_coverage": frozenset({"jtbd"}),
+    "forbidden": _ALL_MODES,
+    "judge": _ALL_MODES,
+    "prompt_count": frozenset({"mentor"}),
+    "theme_count": frozenset({"mentor"}),
+    "socratic_balance": frozenset({"mentor"}),
+}
+assert set(CHECK_MODES) == set(CHECK_MODELS)
+
+
+def _normalise_check(value: Any) -> Any:
+    """A bare name becomes `{"check": name}`; unknown names fail with the list of known ones."""
+    known = ", ".join(KNOWN_CHECKS)
+    if isinstance(value, str):
+        name: Any = value.strip()
+        value = {"check": name}
+    elif isinstance(value, dict):
+        if "check" not in value:
+            keys = ", ".join(repr(str(k)) for k in value) or "none"
+            raise PydanticCustomError(
+                "check_missing",
+                "a check mapping needs a 'check' key naming the check (got keys: {keys}); "
+                "write e.g. '{example}'",
+                {"keys": keys, "example": "{check: open_question_ratio, min: 0.8}"},
+            )
+        name = value["check"]
+    else:
+        raise PydanticCustomError(
+            "check_type",
+            "a check is a name or a mapping with a 'check' key, not {kind}",
+            {"kind": type(value).__name__},
+        )
+    if not isinstance(name, str) or name not in CHECK_MODELS:
+        raise PydanticCustomError(
+            "unknown_check",
+            "unknown check {name}; known checks: {known}",
+            {"name": repr(name), "known": known},
+        )
+    return value
+
+
+Check = Annotated[
+    NoAdvice
+    | OpenQuestionRatio
+    | QuestionCount
+    | NoLeadingQuestions
+    | NoHypotheticalQuestions
+    | SocraticTypeCoverage
+    | CitesSources
+    | Mentions
+    | CarriesActionItems
+    | Sections
+    | TimeboxTotal
+    | JtbdTimelineCoverage
+    | JtbdForcesCoverage
+    | Forbidden
+    | Judge
+    | PromptCount
+    | ThemeCount
+    | SocraticBalance,
+    Field(discriminator="check"),
+    BeforeValidator(_normalise_check),
+]
+
+
+# ------------------------------------------------------------------------------------- scenario
+
+
+class Inputs(_Strict):
+    """Mode inputs; which ones a mode needs or accepts is in `MODE_INPUTS`."""
+
+    person: Name | None = None
+    relationship: Relationship | None = None
+    duration_minutes: Annotated[int, Field(ge=10, le=120)] | None = None
+    on_mind: Text | None = None
+    product: Text | None = None
+    switch: Text | None = None
+    interviewee: Text | None = None
+    mentee: Text | None = None
+    situation: Text | None = None
+
+
+# mode -> (required inputs, optional inputs); any other input is an error for that mode.
+MODE_INPUTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "socratic": ((), ()),
+    "agenda": (("person", "relationship", "duration_minutes"), ("on_mind",)),
+    "jtbd": (("product", "switch"), ("interviewee", "duration_minutes")),
+    "mentor": (("situation",), ("mentee", "duration_minutes")),
+}
+
+
+class Turn(_Strict):
+    user: Text
+
+
+class Scenario(_Strict):
+    id: Slug
+    mode: Mode
+    description: Text
+    notes: Annotated[Path | None, Field(strict=False)] = None  # str -> absolute Path
+    inputs: Inputs = Field(default_factory=Inputs)
+    turns: list[Turn] = Field(default_factory=list)
+    checks: Annotated[list[Check], Field(min_length=1)]
+    tags: list[Slug] = Field(default_factory=list)
+
+    _path: Path | None = PrivateAttr(default=None)
+
+    @property
+    def path(self) -> Path | None:
+        """The file the scenario was loaded from (None when built in code)."""
+        return self._path
+
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _resolve_notes(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str | Path) or not str(value).strip():
+            raise PydanticCustomError(
+                "notes_type", "notes must be a folder path relative to the scenario file"
+            )
+        relative = Path(str(value).strip())
+        base_dir = (info.context or {}).get("base_dir")
+        # In a scenario file the folder must be relative (portable); in code, or when a dumped
+        # scenario is validated again, the absolute path it was resolved to is fine.
+        if relative.is_absolute() and base_dir is not None:
+            raise PydanticCustomError(
+                "notes_absolute", "notes must be relative to the scenario file, not absolute"
+            )
+        base = Path(base_dir or Path.cwd())
+        folder = (base / relative).resolve()
+        if not folder.is_dir():
+            raise PydanticCustomError(
+                "notes_missing", "notes folder not found: {folder}", {"folder": str(folder)}
+            )
+        return str(folder)
+
+    def checks_named(self, name: str) -> list[_CheckBase]:
+        return [c for c in self.checks if c.check == name]
+
+
+def _scenario_rules(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
+    """Rules that need the whole scenario. Returns (loc, message) pairs."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    if s.mode == "socratic" and not s.turns:
+        problems.append((("turns",), "socratic scenarios need at least one user turn"))
+
+    required, optional = MODE_INPUTS[s.mode]
+    for name in required:
+        if getattr(s.inputs, name) is None:
+            problems.append((("inputs", name), f"{s.mode} mode needs inputs.{name}"))
+    accepted = set(required) | set(optional)
+    for name in s.inputs.model_fields_set:
+        if name not in accepted and getattr(s.inputs, name) is not None:
+            uses = ", ".join(required + optional) or "no inputs"
+            problems.append(
+                (("inputs", name), f"inputs.{name} is not used in {s.mode} mode (it uses: {uses})")
+            )
+
+    for i, check in enumerate(s.checks):
+        loc: tuple[str | int, ...] = ("checks", i)
+        modes = CHECK_MODES[check.check]
+        if s.mode not in modes:
+            problems.append(
+                (
+                    loc,
+                    f"check {check.check!r} does not apply to {s.mode} mode "
+                    f"(it applies to: {', '.join(m for m in MODES if m in modes)})",
+                )
+            )
+        if isinstance(check, CarriesActionItems):
+            if s.notes is None:
+                problems.append((loc, "carries_action_items needs a notes folder"))
+            person = s.inputs.person
+            if person is not None and person.casefold() != check.person.casefold():
+                problems.append(
+                    (
+                        (*loc, "person"),
+                        f"carries_action_items person {check.person!r} "
+                        f"differs from inputs.person {person!r}",
+                    )
+                )
+        if isinstance(check, TimeboxTotal) and s.inputs.duration_minutes is None:
+            problems.append((loc, "timebox_total needs inputs.duration_minutes"))
+        if isinstance(check, NoAdvice) and ADVICE_INVITED_TAG in s.tags:
+            problems.append(
+                (
+                    loc,
+                    f"no_advice contradicts the {ADVICE_INVITED_TAG!r} tag "
+                    "(the user asks for advice in this scenario)",
+                )
+            )
+
+    seen: set[str] = set()
+    for i, tag in enumerate(s.tags):
+        if tag in seen:
+            problems.append((("tags", i), f"duplicate tag {tag!r}"))
+        seen.add(tag)
+    return problems
+
+
+# -------------------------------------------------------------------------------------- loading
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _locate(root: yaml.Node, loc: Iterable[str | int]) -> int:
+    """The 1-based line of the YAML node a pydantic `loc` points at (or of its nearest parent).
+
+    Parts that match nothing (a discriminator tag, a missing key) leave us on the current node,
+    so a missing field reports the line of the mapping that should hold it.
+    """
+    node = root
+    line = root.start_mark.line + 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == part:
+                    node, line = value, key.start_mark.line + 1
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if 0 <= part < len(node.value):
+                node = node.value[part]
+                line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _loc_text(loc: Sequence[str | int]) -> str:
+    parts = list(loc)
+    # Discriminated unions put the check's name into the loc: checks.2.mentions.any
+    if (
+        len(parts) > 2
+        and parts[0] == "checks"
+        and isinstance(parts[1], int)
+        and parts[2] in CHECK_MODELS
+    ):
+        del parts[2]
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _message(error: Any) -> str:
+    kind = error.get("type")
+    loc = error.get("loc") or ()
+    if kind == "extra_forbidden" and loc:
+        return f"unknown field {str(loc[-1])!r}"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "string_pattern_mismatch":
+        return "must be a lowercase slug: letters, digits and single hyphens (e.g. 'launch-date-fight')"
+    return str(error.get("msg", "invalid value"))
+
+
+def _duplicate_keys(node: yaml.Node, problems: list[tuple[int, str]], depth: int = 0) -> None:
+    if depth > 100:
+        return
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen:
+                    problems.append((key.start_mark.line + 1, f"duplicate key {key.value!r}"))
+                seen.add(key.value)
+            _duplicate_keys(value, problems, depth + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _duplicate_keys(item, problems, depth + 1)
+
+
+def _parse(path: Path, where: str) -> tuple[yaml.Node, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(f"{where}:1: cannot read file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(f"{where}:1: file is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ScenarioError(f"{where}:{line}: not valid UTF-8 ({exc.reason})") from None
+
+    loader: yaml.SafeLoader | None = None
+    try:
+        loader = yaml.SafeLoader(text)  # the reader already rejects unprintable characters
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        what = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        raise ScenarioError(f"{where}:{line}: YAML syntax error: {what}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise ScenarioError(f"{where}:{line}: YAML syntax error: {exc.reason}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{where}:1: YAML syntax error: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(f"{where}:1: YAML is nested too deeply") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+    if node is None:
+        raise ScenarioError(f"{where}:1: empty file; a scenario is a mapping with id, mode, ...")
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"{where}:{node.start_mark.line + 1}: a scenario must be a YAML mapping "
+            f"(id, mode, description, ...), not {type(data).__name__}"
+        )
+    return node, data
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate one scenario file; raise `ScenarioError` listing all its problems."""
+    path = Path(path)
+    where = _display(path)
+    node, data = _parse(path, where)
+
+    problems: list[tuple[int, str]] = []
+    _duplicate_keys(node, problems)
+    scenario: Scenario | None = None
+    try:
+        scenario = Scenario.model_validate(data, context={"base_dir": path.resolve().parent})
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            loc = error.get("loc") or ()
+            text = _loc_text(loc)
+            prefix = f"{text}: " if text else ""
+            problems.append((_locate(node, loc), prefix + _message(error)))
+    except RecursionError:
+        problems.append((1, "data is nested too deeply"))
+    if scenario is not None:
+        for loc, message in _scenario_rules(scenario):
+            problems.append((_locate(node, loc), f"{_loc_text(loc)}: {message}"))
+    if problems:
+        problems.sort(key=lambda p: p[0])
+        raise ScenarioError([f"{where}:{line}: {message}" for line, message in problems])
+
+    assert scenario is not None
+    scenario._path = path.resolve()
+    return scenario
+
+
+def _id_line(path: Path) -> int:
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return 1
+    return _locate(node, ("id",)) if node is not None else 1
+
+
+def load_scenarios(directory: str | Path) -> list[Scenario]:
+    """Load every `**/*.yaml` under `directory` (sorted), skipping `fixtures/` folders and hidden
+    folders. Problems of all files are collected into one `ScenarioError`; duplicate ids are an
+    error naming both files."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ScenarioError(f"{_display(directory)}:1: scenario folder not found")
+
+    def skipped(p: Path) -> bool:
+        parts = p.relative_to(directory).parts[:-1]
+        return any(part == "fixtures" or part.startswith(".") for part in parts)
+
+    problems: list[str] = []
+    for stray in sorted(directory.rglob("*.yml")):
+        if not skipped(stray):
+            problems.append(f"{_display(stray)}:1: scenario files must end in .yaml, not .yml")
+
+    scenarios: list[Scenario] = []
+    first_seen: dict[str, Scenario] = {}
+    for path in sorted(p for p in directory.rglob("*.yaml") if not skipped(p)):
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+            continue
+        earlier = first_seen.get(scenario.id)
+        if earlier is not None:
+            assert earlier.path is not None
+            problems.append(
+                f"{_display(path)}:{_id_line(path)}: duplicate id {scenario.id!r} "
+                f"(also in {_display(earlier.path)}:{_id_line(earlier.path)})"
+            )
+            continue
+        first_seen[scenario.id] = scenario
+        scenarios.append(scenario)
+    if problems:
+        raise ScenarioError(problems)
+    return scenarios
