@@ -1,0 +1,479 @@
+"""Read the corpus and note folders into `Note`s: text, metadata, wikilinks and action items.
+
+Never raises on bad input: a file that cannot be used becomes a `Skipped` with a reason, a file
+used in part carries its reasons in `Note.reasons`. Line numbers always refer to the file as it
+is on disk (1-based), so citations point at the right lines.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+import yaml
+
+from companion.knowledge.models import ActionItem
+
+NOTE_SUFFIXES = (".md", ".markdown", ".txt")
+CORPUS_SUFFIXES = (".md",)
+FRONT_MATTER_MAX_LINES = 300
+FRONT_MATTER_MAX_CHARS = 32_000
+_LIST_CAP = 50  # at most this many tags / people from one note
+_STR_CAP = 200  # longest tag / person / title / date string kept
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_WIKILINK = re.compile(r"!?\[\[([^\[\]\n|#]*)(#[^\[\]\n|]*)?(?:\|([^\[\]\n]*))?\]\]")
+_TASK = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+\[([ xX])\]\s+(\S.*?)\s*$")
+_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z][\w-]*)")
+_DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4}-\d{2}-\d{2})(?!\d)")
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as strings (an invalid date must not sink the whole block)."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass
+class Skipped:
+    """A file that was not indexed, and why."""
+
+    path: Path
+    relpath: str
+    reason: str
+
+
+@dataclass
+class Note:
+    """One loaded file. `lines` holds every line of the file (front matter included)."""
+
+    source: str
+    root: Path
+    path: Path
+    relpath: str
+    size: int
+    digest: str
+    """sha256 of the bytes read (the first `max_bytes` for a truncated file)."""
+    lines: list[str]
+    body_start: int = 0
+    """0-based index of the first line after the front matter."""
+    title: str = ""
+    date: str | None = None
+    person: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    """Wikilink targets, as written (`folder/Note`, `Note`)."""
+    reasons: list[str] = field(default_factory=list)
+    """Why the file was read in part or repaired (truncated, bad UTF-8, bad front matter)."""
+    truncated: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}:{self.path}"
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def is_excluded(relpath: str, patterns: Iterable[str]) -> bool:
+    """True if a POSIX relative path matches a user glob (the file, or one of its folders)."""
+    parts = relpath.split("/")
+    candidates = [relpath, parts[-1]] + ["/".join(parts[:i]) for i in range(1, len(parts))]
+    for raw in patterns:
+        pattern = raw.strip().rstrip("/")
+        while pattern.startswith("./"):
+            pattern = pattern[2:]
+        if not pattern:
+            continue
+        variants = {pattern}
+        while pattern.startswith("**/"):
+            pattern = pattern[3:]
+            variants.add(pattern)
+        if pattern.endswith("/**"):
+            variants.add(pattern[:-3])
+        if any(fnmatchcase(c, v) for v in variants for c in candidates if v):
+            return True
+    return False
+
+
+def iter_files(
+    root: Path, *, suffixes: tuple[str, ...] = NOTE_SUFFIXES, exclude: Iterable[str] = ()
+) -> Iterator[Path]:
+    """Note files under `root`, sorted, skipping hidden files/folders (`.obsidian/`) and globs."""
+    patterns = list(exclude)
+    root = Path(root)
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        rel_dir = here.relative_to(root).as_posix()
+        rel_dir = "" if rel_dir == "." else rel_dir + "/"
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not is_excluded(rel_dir + d, patterns)
+        )
+        for name in sorted(filenames):
+            if name.startswith(".") or not name.lower().endswith(suffixes):
+                continue
+            if is_excluded(rel_dir + name, patterns):
+                continue
+            yield here / name
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _relpath(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _decode(data: bytes, truncated: bool, reasons: list[str]) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if truncated and exc.start >= len(data) - 3:
+            # The size limit cut a multi-byte character in half: drop the partial tail.
+            try:
+                return data[: exc.start].decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+        reasons.append("invalid UTF-8: undecodable bytes replaced with U+FFFD")
+        return data.decode("utf-8", errors="replace")
+
+
+def _as_str(value: object) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (str, int, float, _dt.date)):
+        text = str(value).strip()
+        return text[:_STR_CAP] if text else None
+    return None
+
+
+def _as_list(value: object, *, split: bool) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        items = [_as_str(v) for v in value[:_LIST_CAP]]
+    else:
+        one = _as_str(value)
+        if one is None:
+            return []
+        items = re.split(r"[,;]", one) if split else [one]
+    out: list[str] = []
+    for item in items:
+        if not item:
+            continue
+        item = _strip_wikilink(item.strip())
+        if item and item not in out:
+            out.append(item)
+    return out[:_LIST_CAP]
+
+
+def _strip_wikilink(text: str) -> str:
+    m = _WIKILINK.fullmatch(text)
+    if m:
+        return (m.group(3) or m.group(1) or "").strip()
+    return text
+
+
+def _valid_date(text: str | None) -> str | None:
+    if not text:
+        return None
+    head = text.strip()[:10]
+    try:
+        return _dt.date.fromisoformat(head).isoformat()
+    except ValueError:
+        return None
+
+
+_YAMLISH = re.compile(r"^(\s|-(\s|$)|#|[^\s:][^:]*:(\s|$))")
+
+
+def _looks_like_yaml(block: list[str]) -> bool:
+    """A leading `---` may be a horizontal rule: only YAML-looking blocks are front matter."""
+    sample = [line for line in block[:200] if line.strip()][:20]
+    return bool(sample) and sum(bool(_YAMLISH.match(x)) for x in sample) >= 0.8 * len(sample)
+
+
+def _parse_front_matter(lines: list[str], reasons: list[str]) -> tuple[dict, int]:
+    """(metadata, body_start). Malformed front matter is left in the body, with a reason."""
+    if not lines or lines[0].strip() != "---":
+        return {}, 0
+    end = None
+    chars = 0
+    for i in range(1, len(lines)):
+        if lines[i].strip() in ("---", "..."):
+            end = i
+            break
+        chars += len(lines[i]) + 1
+        if i > FRONT_MATTER_MAX_LINES or chars > FRONT_MATTER_MAX_CHARS:
+            break
+    if end is None:
+        if chars > FRONT_MATTER_MAX_CHARS or len(lines) > FRONT_MATTER_MAX_LINES + 1:
+            # Find where it ends, if anywhere, without parsing it.
+            closing = next(
+                (j for j in range(1, len(lines)) if lines[j].strip() in ("---", "...")), None
+            )
+            if closing is not None and _looks_like_yaml(lines[1:closing]):
+                reasons.append(
+                    f"front matter too large ({closing - 1} lines): ignored, not indexed"
+                )
+                return {}, closing + 1
+        reasons.append("front matter is not closed by '---': read as text")
+        return {}, 0
+    block = "\n".join(lines[1:end])
+    try:
+        data = yaml.load(block, Loader=_FrontMatterLoader) if block.strip() else {}
+    except Exception as exc:  # YAMLError, RecursionError, ValueError: never crash on a note
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reasons.append(f"malformed front matter ({first[:80]}): read as text")
+        return {}, 0
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        reasons.append("front matter is not a key: value mapping: read as text")
+        return {}, 0
+    return data, end + 1
+
+
+def _in_fence_flags(lines: list[str], start: int) -> list[bool]:
+    """For each line from `start`: True if it is inside (or delimits) a fenced code block."""
+    flags = [False] * len(lines)
+    fence: str | None = None
+    for i in range(start, len(lines)):
+        m = _FENCE.match(lines[i])
+        if fence is None:
+            if m:
+                fence = m.group(1)
+                flags[i] = True
+        else:
+            flags[i] = True
+            if (
+                m
+                and m.group(1)[0] == fence[0]
+                and len(m.group(1)) >= len(fence)
+                and not lines[i].strip()[len(m.group(1)) :].strip()
+            ):
+                fence = None
+    return flags
+
+
+def heading_of(line: str) -> tuple[int, str] | None:
+    m = _HEADING.match(line)
+    if not m:
+        return None
+    return len(m.group(1)), m.group(2).strip()
+
+
+def load_note(
+    path: Path,
+    root: Path,
+    *,
+    source: str = "notes",
+    max_bytes: int = 2_000_000,
+) -> Note | Skipped:
+    """Load one file. Returns `Skipped` (with a reason) instead of raising."""
+    path = Path(path)
+    relpath = _relpath(path, root)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        return Skipped(path, relpath, f"unreadable ({exc.strerror or type(exc).__name__})")
+    if not data:
+        return Skipped(path, relpath, "empty file")
+    reasons: list[str] = []
+    truncated = len(data) > max_bytes
+    if truncated:
+        data = data[:max_bytes]
+        cut = data.rfind(b"\n", max(0, max_bytes - 65536))
+        if cut > 0:
+            data = data[: cut + 1]
+        reasons.append(f"truncated at {len(data):,} bytes (file is {max(size, len(data)):,} bytes)")
+    if b"\x00" in data:
+        return Skipped(path, relpath, "binary file (contains NUL bytes)")
+    digest = hashlib.sha256(data).hexdigest()
+    text = _decode(data, truncated, reasons)
+    text = text.replace("\r\n", "\n")
+    if not text.strip():
+        return Skipped(path, relpath, "empty file (only whitespace)")
+    lines = text.split("\n")
+    meta, body_start = _parse_front_matter(lines, reasons)
+    if not any(line.strip() for line in lines[body_start:]):
+        return Skipped(path, relpath, "no text after the front matter")
+
+    fences = _in_fence_flags(lines, body_start)
+    title = _as_str(meta.get("title"))
+    if not title:
+        for i in range(body_start, len(lines)):
+            if fences[i]:
+                continue
+            h = heading_of(lines[i])
+            if h and h[0] == 1 and h[1]:
+                title = h[1][:_STR_CAP]
+                break
+    if not title:
+        title = path.stem
+    date = _valid_date(_as_str(meta.get("date")))
+    if date is None:
+        m = _DATE_IN_NAME.search(path.stem)
+        date = _valid_date(m.group(1)) if m else None
+    person: list[str] = []
+    for key in ("person", "with", "people"):
+        for name in _as_list(meta.get(key), split=True):
+            if name not in person:
+                person.append(name)
+    tags = [t.lstrip("#") for t in _as_list(meta.get("tags", meta.get("tag")), split=True)]
+    tags = [t for t in tags if t]
+    links: list[str] = []
+    for i in range(body_start, len(lines)):
+        if "[[" in lines[i]:
+            for m in _WIKILINK.finditer(lines[i]):
+                target = m.group(1).strip()
+                if target and target not in links:
+                    links.append(target)
+    return Note(
+        source=source,
+        root=Path(root),
+        path=path,
+        relpath=relpath,
+        size=size,
+        digest=digest,
+        lines=lines,
+        body_start=body_start,
+        title=title,
+        date=date,
+        person=person[:_LIST_CAP],
+        tags=tags[:_LIST_CAP],
+        links=links,
+        reasons=reasons,
+        truncated=truncated,
+    )
+
+
+# --------------------------------------------------------------------------- wikilinks
+
+
+def _link_keys(target: str) -> list[str]:
+    t = target.strip().replace("\\", "/").casefold()
+    for suffix in NOTE_SUFFIXES:
+        if t.endswith(suffix):
+            t = t[: -len(suffix)]
+            break
+    return [t, t.rsplit("/", 1)[-1]]
+
+
+def title_index(notes: Iterable[Note]) -> dict[str, str]:
+    """Lookup table for wikilinks: note path without suffix, and file stem -> title."""
+    titles: dict[str, str] = {}
+    for note in notes:
+        rel = note.relpath.casefold()
+        for suffix in NOTE_SUFFIXES:
+            if rel.endswith(suffix):
+                rel = rel[: -len(suffix)]
+                break
+        titles[rel] = note.title
+        titles.setdefault(rel.rsplit("/", 1)[-1], note.title)
+    return titles
+
+
+def link_title(target: str, titles: dict[str, str]) -> str:
+    """The title a wikilink target resolves to (its own last segment if unknown)."""
+    for k in _link_keys(target):
+        if k in titles:
+            return titles[k]
+    stem = target.strip().replace("\\", "/").rsplit("/", 1)[-1]
+    for suffix in NOTE_SUFFIXES:
+        if stem.lower().endswith(suffix):
+            return stem[: -len(suffix)]
+    return stem
+
+
+def resolve_links(line: str, titles: dict[str, str]) -> str:
+    """Replace `[[target]]` by the target note's title and `[[target|alias]]` by the alias."""
+    if "[[" not in line:
+        return line
+
+    def repl(m: re.Match[str]) -> str:
+        alias = m.group(3)
+        if alias and alias.strip():
+            return alias.strip()
+        target = m.group(1).strip()
+        if not target:
+            return (m.group(2) or "").lstrip("#").strip()
+        return link_title(target, titles)
+
+    return _WIKILINK.sub(repl, line)
+
+
+def resolved_lines(note: Note, titles: dict[str, str]) -> list[str]:
+    """All lines of the note (same numbering) with wikilinks resolved in the body."""
+    lines = list(note.lines)
+    for i in range(note.body_start, len(lines)):
+        if "[[" in lines[i]:
+            lines[i] = resolve_links(lines[i], titles)
+    return lines
+
+
+def link_signature(note: Note, titles: dict[str, str]) -> str:
+    """What the note's wikilinks resolve to now (a change of a target's title re-indexes it)."""
+    if not note.links:
+        return ""
+    resolved = "\x1f".join(f"{t}\x1e{link_title(t, titles)}" for t in note.links)
+    return hashlib.sha256(resolved.encode("utf-8", "replace")).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- action items
+
+
+def action_items(note: Note, lines: list[str] | None = None) -> list[ActionItem]:
+    """`- [ ]` / `- [x]` / `* [ ]` lines (outside code blocks) as `ActionItem`s."""
+    lines = note.lines if lines is None else lines
+    fences = _in_fence_flags(lines, note.body_start)
+    items: list[ActionItem] = []
+    note_person = ", ".join(note.person) if note.person else None
+    for i in range(note.body_start, len(lines)):
+        line = lines[i]
+        if "[" not in line or fences[i]:
+            continue
+        m = _TASK.match(line)
+        if not m:
+            continue
+        text = m.group(2).strip()
+        mention = _MENTION.search(text)
+        items.append(
+            ActionItem(
+                text=text[:1000],
+                done=m.group(1) in "xX",
+                person=mention.group(1) if mention else note_person,
+                date=note.date,
+                path=note.relpath,
+                line=i + 1,
+            )
+        )
+    return items
+
+
+def person_matches(person: str | None, query: str) -> bool:
+    """Case-insensitive: `dana` matches `Dana`, `Dana Lee`, `@dana`, and `Sam, Dana`."""
+    q = query.strip().lstrip("@").casefold()
+    if not q or not person:
+        return False
+    for name in person.split(","):
+        n = name.strip().lstrip("@").casefold()
+        if n == q or q in n.split() or n in q.split():
+            return True
+    return False
