@@ -57,7 +57,9 @@ class PromptTemplate(BaseModel):
             try:
                 out.append(string.Template(part).substitute({k: str(v) for k, v in values.items()}))
             except KeyError as exc:  # a $name in the text that the front matter did not declare
-                raise PromptError(f"prompt {self.name!r} uses undeclared variable {exc.args[0]!r}") from None
+                raise PromptError(
+                    f"prompt {self.name!r} uses undeclared variable {exc.args[0]!r}"
+                ) from None
         return out[0].strip(), out[1].strip()
 
 
@@ -71,18 +73,25 @@ def parse_prompt(text: str, path: str = "<string>") -> PromptTemplate:
         raise PromptError(f"{path}: front matter is not valid YAML ({exc})") from None
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise PromptError(f"{path}: front matter field {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        raise PromptError(
+            f"{path}: front matter field {'.'.join(map(str, first['loc']))}: {first['msg']}"
+        ) from None
     parts = _SECTION.split(body)
     # ['', 'system', text, 'user', text]
     sections = dict(zip(parts[1::2], parts[2::2], strict=False))
     if "user" not in sections:
         raise PromptError(f"{path}: needs a '=== user ===' section")
     declared = set(meta.variables)
-    used = {m.group("named") or m.group("braced") for m in string.Template.pattern.finditer(body)
-            if m.group("named") or m.group("braced")}
+    used = {
+        m.group("named") or m.group("braced")
+        for m in string.Template.pattern.finditer(body)
+        if m.group("named") or m.group("braced")
+    }
     if used - declared:
         raise PromptError(f"{path}: uses undeclared variable(s) {sorted(used - declared)}")
-    return PromptTemplate(meta=meta, system=sections.get("system", ""), user=sections["user"], path=path)
+    return PromptTemplate(
+        meta=meta, system=sections.get("system", ""), user=sections["user"], path=path
+    )
 
 
 @functools.cache
@@ -99,4 +108,6 @@ def load_prompt(name: str, folder: Path | None = None) -> PromptTemplate:
 
 def all_prompts(folder: Path | None = None) -> list[PromptTemplate]:
     folder = folder or locations.prompts_dir()
-    return [load_prompt(p.stem, folder) for p in sorted(folder.glob("*.md")) if p.name != "README.md"]
+    return [
+        load_prompt(p.stem, folder) for p in sorted(folder.glob("*.md")) if p.name != "README.md"
+    ]

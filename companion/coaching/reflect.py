@@ -5,11 +5,27 @@ from __future__ import annotations
 import re
 
 _SWAP = {
-    "i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself",
-    "i'm": "you're", "im": "you're", "i've": "you've", "i'd": "you'd", "i'll": "you'll",
-    "we": "you", "us": "you", "our": "your", "ours": "yours", "ourselves": "yourselves",
-    "we're": "you're", "we've": "you've", "we'd": "you'd", "we'll": "you'll",
-    "am": "are", "was": "were",
+    "i": "you",
+    "me": "you",
+    "my": "your",
+    "mine": "yours",
+    "myself": "yourself",
+    "i'm": "you're",
+    "im": "you're",
+    "i've": "you've",
+    "i'd": "you'd",
+    "i'll": "you'll",
+    "we": "you",
+    "us": "you",
+    "our": "your",
+    "ours": "yours",
+    "ourselves": "yourselves",
+    "we're": "you're",
+    "we've": "you've",
+    "we'd": "you'd",
+    "we'll": "you'll",
+    "am": "are",
+    "was": "were",
 }
 _FILLERS = re.compile(
     r"^(?:(?:so|ok|okay|well|hi|hey|hello|honestly|basically|um|uh|yeah|right|anyway|"
@@ -25,24 +41,178 @@ _SIGNAL = re.compile(
     re.IGNORECASE,
 )
 _BREAK_WORDS = {
-    "before", "after", "because", "and", "but", "or", "so", "to", "with", "for", "in", "on", "at",
-    "that", "who", "which", "is", "are", "was", "were", "has", "have", "had", "will", "would",
-    "should", "can", "could", "if", "when", "while", "since", "than", "then", "about", "from",
-    "by", "into", "it", "they", "he", "she", "we", "i", "you", "not", "does", "do", "did", "be",
-    "been", "being", "this", "these", "those", "there", "here", "me", "him", "her", "them", "us",
-    "what", "how", "why", "where", "just", "also", "really", "very", "of", "as", "like", "without",
-    "until", "over", "under", "between", "against", "during", "all", "my", "our", "the", "a", "an",
-    "your", "his", "their", "its", "every", "each", "some", "any", "no", "yet", "still", "even",
-    "too", "more", "most", "much", "many", "already", "only",
+    "before",
+    "after",
+    "because",
+    "and",
+    "but",
+    "or",
+    "so",
+    "to",
+    "with",
+    "for",
+    "in",
+    "on",
+    "at",
+    "that",
+    "who",
+    "which",
+    "is",
+    "are",
+    "was",
+    "were",
+    "has",
+    "have",
+    "had",
+    "will",
+    "would",
+    "should",
+    "can",
+    "could",
+    "if",
+    "when",
+    "while",
+    "since",
+    "than",
+    "then",
+    "about",
+    "from",
+    "by",
+    "into",
+    "it",
+    "they",
+    "he",
+    "she",
+    "we",
+    "i",
+    "you",
+    "not",
+    "does",
+    "do",
+    "did",
+    "be",
+    "been",
+    "being",
+    "this",
+    "these",
+    "those",
+    "there",
+    "here",
+    "me",
+    "him",
+    "her",
+    "them",
+    "us",
+    "what",
+    "how",
+    "why",
+    "where",
+    "just",
+    "also",
+    "really",
+    "very",
+    "of",
+    "as",
+    "like",
+    "without",
+    "until",
+    "over",
+    "under",
+    "between",
+    "against",
+    "during",
+    "all",
+    "my",
+    "our",
+    "the",
+    "a",
+    "an",
+    "your",
+    "his",
+    "their",
+    "its",
+    "every",
+    "each",
+    "some",
+    "any",
+    "no",
+    "yet",
+    "still",
+    "even",
+    "too",
+    "more",
+    "most",
+    "much",
+    "many",
+    "already",
+    "only",
 }
 _VERBS = {
-    "wants", "keeps", "thinks", "says", "needs", "seems", "feels", "asks", "tells", "believes",
-    "knows", "looks", "gets", "makes", "goes", "takes", "gives", "comes", "expects", "pushes",
-    "insists", "refuses", "plans", "prefers", "likes", "hates", "loves", "misses", "missed",
-    "changes", "changed", "wanted", "said", "thought", "asked", "told", "got", "went", "keep",
-    "want", "need", "think", "say", "feel", "ask", "tell", "seem", "seemed",
-    "agreed", "agrees", "disagree", "disagrees", "disagreed", "decided", "decides", "shipped",
-    "ships", "launched", "launches", "became", "becomes", "left", "leaves", "joined", "joins",
+    "wants",
+    "keeps",
+    "thinks",
+    "says",
+    "needs",
+    "seems",
+    "feels",
+    "asks",
+    "tells",
+    "believes",
+    "knows",
+    "looks",
+    "gets",
+    "makes",
+    "goes",
+    "takes",
+    "gives",
+    "comes",
+    "expects",
+    "pushes",
+    "insists",
+    "refuses",
+    "plans",
+    "prefers",
+    "likes",
+    "hates",
+    "loves",
+    "misses",
+    "missed",
+    "changes",
+    "changed",
+    "wanted",
+    "said",
+    "thought",
+    "asked",
+    "told",
+    "got",
+    "went",
+    "keep",
+    "want",
+    "need",
+    "think",
+    "say",
+    "feel",
+    "ask",
+    "tell",
+    "seem",
+    "seemed",
+    "agreed",
+    "agrees",
+    "disagree",
+    "disagrees",
+    "disagreed",
+    "decided",
+    "decides",
+    "shipped",
+    "ships",
+    "launched",
+    "launches",
+    "became",
+    "becomes",
+    "left",
+    "leaves",
+    "joined",
+    "joins",
 }
 _DETERMINERS = {"the", "a", "an", "my", "our", "this", "that", "his", "her", "their", "its", "your"}
 _VAGUE = {"lot", "bit", "way", "thing", "things", "time", "week", "day", "point", "kind", "sort"}
@@ -97,7 +267,12 @@ def reflection(message: str, *, max_words: int = 24) -> str:
     swapped = _swap_pronouns(clause)
     if swapped[:1].isupper() and not re.match(r"^(I|[A-Z][a-z]+[A-Z]|[A-Z]{2,})\b", clause):
         first = swapped.split()[0]
-        if first.lower() in _SWAP.values() or first.lower() in _BREAK_WORDS or first.islower() is False and first.lower() in {"it", "there", "the", "a", "an", "this"}:
+        if (
+            first.lower() in _SWAP.values()
+            or first.lower() in _BREAK_WORDS
+            or first.islower() is False
+            and first.lower() in {"it", "there", "the", "a", "an", "this"}
+        ):
             swapped = swapped[0].lower() + swapped[1:]
     if not swapped.lower().startswith(("you", "your")):
         return f"It sounds like {swapped}."
@@ -123,9 +298,19 @@ def key_phrases(message: str, limit: int = 3) -> list[str]:
                         break  # a verb after the noun ("the VP changing ...")
                     phrase.append(tokens[j])
                     j += 1
-                if phrase and phrase[-1].lower() not in _VAGUE and not (len(phrase) == 1 and len(phrase[0]) < 4):
-                    det = {"my": "your", "our": "your", "a": "the", "an": "the", "this": "this",
-                           "that": "that"}.get(low, low)
+                if (
+                    phrase
+                    and phrase[-1].lower() not in _VAGUE
+                    and not (len(phrase) == 1 and len(phrase[0]) < 4)
+                ):
+                    det = {
+                        "my": "your",
+                        "our": "your",
+                        "a": "the",
+                        "an": "the",
+                        "this": "this",
+                        "that": "that",
+                    }.get(low, low)
                     text = f"{det} {' '.join(phrase)}"
                     score = len(phrase) * 1.0 + (0.5 if _SIGNAL.search(text) else 0) - s_index * 0.3
                     candidates.append((score, -i, text))
@@ -147,7 +332,11 @@ def topic(message: str) -> str:
 
 
 def content_words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z][a-z'-]+", text.lower()) if w not in _BREAK_WORDS and len(w) > 2}
+    return {
+        w
+        for w in re.findall(r"[a-z][a-z'-]+", text.lower())
+        if w not in _BREAK_WORDS and len(w) > 2
+    }
 
 
 def overlap(a: str, b: str) -> float:

@@ -32,6 +32,7 @@ class SourceRef(BaseModel):
 
 # -- inputs -----------------------------------------------------------------------------------
 
+
 class AgendaInputs(BaseModel):
     person: str = Field(min_length=1, max_length=80)
     relationship: Relationship = "my_report"
@@ -51,6 +52,7 @@ class MentorInputs(BaseModel):
 
 
 # -- agenda -----------------------------------------------------------------------------------
+
 
 class AgendaItem(BaseModel):
     text: str
@@ -75,8 +77,12 @@ class Agenda(BaseModel):
 
     def to_markdown(self) -> str:
         who = RELATIONSHIP_LABELS[self.relationship]
-        out = [f"# 1:1 with {self.person} ({who}) — {self.date}", "",
-               f"{self.duration_minutes} minutes.", ""]
+        out = [
+            f"# 1:1 with {self.person} ({who}) — {self.date}",
+            "",
+            f"{self.duration_minutes} minutes.",
+            "",
+        ]
         for section in self.sections:
             out.append(f"## {section.title} ({section.minutes} min)")
             out.append("")
@@ -90,7 +96,11 @@ class Agenda(BaseModel):
                 if item.owner and item.kind == "action_item":
                     line += f" — owner: {item.owner}"
                 if item.source:
-                    line += f" ({item.source.path}:{item.source.line_start})" if item.kind == "action_item" else f" [{item.source.label}]"
+                    line += (
+                        f" ({item.source.path}:{item.source.line_start})"
+                        if item.kind == "action_item"
+                        else f" [{item.source.label}]"
+                    )
                 out.append(line)
             if not section.items:
                 out.append("- (open)")
@@ -101,7 +111,12 @@ class Agenda(BaseModel):
 # -- JTBD interview guide ---------------------------------------------------------------------
 
 TIMELINE_STAGES: tuple[str, ...] = (
-    "first_thought", "passive_looking", "active_looking", "deciding", "first_use", "satisfaction",
+    "first_thought",
+    "passive_looking",
+    "active_looking",
+    "deciding",
+    "first_use",
+    "satisfaction",
 )
 STAGE_LABELS = {
     "first_thought": "First thought",
@@ -166,6 +181,7 @@ class InterviewGuide(BaseModel):
 
 # -- mentor prompts ---------------------------------------------------------------------------
 
+
 class MentorPrompt(BaseModel):
     text: str
     socratic_type: str | None = None
@@ -199,6 +215,7 @@ class MentorPrompts(BaseModel):
 
 
 # -- chat replies -----------------------------------------------------------------------------
+
 
 class Reply(BaseModel):
     """One coach turn as the UI, the CLI and the eval runner see it."""

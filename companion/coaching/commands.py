@@ -1,0 +1,92 @@
+"""What `companion ask`, `agenda`, `jtbd`, `prompts` and the plain chat loop do."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+
+import typer
+
+from companion.coaching.session import CoachingSession, Done, Status, Token
+
+
+def _session(settings, mode: str, model: str | None, include_notes: bool = True) -> CoachingSession:
+    if model:
+        settings.model = model
+    from companion.llm import get_provider
+
+    provider = get_provider(settings)  # unknown model names fail here, before any loading
+    return CoachingSession(settings, provider=provider, mode=mode, include_notes=include_notes)
+
+
+def _status(text: str) -> None:
+    if sys.stderr.isatty():
+        typer.echo(f"… {text}", err=True)
+
+
+def run_ask(
+    settings, message: str, *, mode: str, model: str | None, as_json: bool, include_notes: bool
+) -> None:
+    session = _session(settings, mode, model, include_notes)
+    session.prepare(progress=_status)
+    if session.knowledge_error:
+        typer.echo(f"companion: note: {session.knowledge_error}", err=True)
+    cancel = threading.Event()
+    reply = None
+    try:
+        for event in session.send(message, cancel):
+            if isinstance(event, Status):
+                _status(event.text)
+            elif isinstance(event, Token) and not as_json:
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+            elif isinstance(event, Done):
+                reply = event.reply
+    except KeyboardInterrupt:
+        cancel.set()
+        sys.stdout.write("\n(reply cancelled)\n")
+        raise
+    if as_json:
+        typer.echo(json.dumps(reply.model_dump(mode="json"), indent=2))
+    else:
+        sys.stdout.write("\n")
+
+
+def run_structured(
+    settings, mode: str, inputs, *, model: str | None, as_json: bool, save: bool
+) -> None:
+    session = _session(settings, mode, model)
+    session.prepare(progress=_status)
+    reply = session.run_structured(mode, inputs)
+    if as_json:
+        typer.echo(json.dumps(reply.structured, indent=2))
+    else:
+        typer.echo(reply.text)
+    if save:
+        path = session.save_to_notes(reply)
+        typer.echo(f"saved to {path}", err=True)
+
+
+def chat_loop(settings) -> None:
+    """A plain prompt loop (the Textual app is the main chat; this serves dumb terminals)."""
+    session = CoachingSession(settings)
+    typer.echo("companion — plain chat. /mode NAME switches mode, Ctrl-D leaves.")
+    session.prepare(progress=_status)
+    while True:
+        try:
+            text = input("you> ").strip()
+        except EOFError:
+            return
+        if not text:
+            continue
+        cancel = threading.Event()
+        try:
+            for event in session.send(text, cancel):
+                if isinstance(event, Token):
+                    sys.stdout.write(event.text)
+                    sys.stdout.flush()
+            sys.stdout.write("\n")
+        except KeyboardInterrupt:
+            cancel.set()
+            sys.stdout.write("\n(reply cancelled)\n")

@@ -1,0 +1,116 @@
+"""JTBD interview guides: the Switch timeline and four forces from a fixed probe bank, with
+model-personalised probes that must pass the analyser (no hypotheticals, leading or pitching)."""
+
+from __future__ import annotations
+
+import re
+
+from companion.coaching import bank
+from companion.coaching.generate import Slot, write_questions
+from companion.coaching.guard import question_problems
+from companion.coaching.prompts import load_prompt
+from companion.coaching.schemas import (
+    FORCE_LABELS,
+    FORCES,
+    STAGE_LABELS,
+    TIMELINE_STAGES,
+    GuideBlock,
+    InterviewGuide,
+    JTBDInputs,
+    SourceRef,
+)
+from companion.llm.base import LLMError, Provider
+
+
+def job_phrase(inputs: JTBDInputs) -> str:
+    """What the interviewee used to do, as a phrase the probes can carry."""
+    m = re.search(r"\bfrom (.+?) (?:to|for) ", inputs.switch + " ", re.IGNORECASE)
+    if m:
+        old = m.group(1).strip().rstrip(",")
+        return f"using {old}"
+    return f"the way you worked before {inputs.product}"
+
+
+def _checked(questions: list[str]) -> list[str]:
+    return [
+        q for q in questions if not question_problems(q, allow_first_person=True, interview=True)
+    ]
+
+
+def build_guide(
+    inputs: JTBDInputs, *, provider: Provider | None, knowledge=None, temperature: float = 0.3
+) -> tuple[InterviewGuide, int]:
+    """(guide, how many personalised probes were rejected and left to the bank)."""
+    data = load_prompt("jtbd-probes").meta.data
+    probes = bank.load_bank()["jtbd"]
+    values = {"job": job_phrase(inputs), "product": inputs.product}
+
+    def filled(templates: list[str], key: str, n: int) -> list[str]:
+        chosen: list[str] = []
+        for _ in range(n):
+            chosen.append(
+                bank.pick(templates, f"{inputs.product}|{key}|{len(chosen)}", avoid=set(chosen))
+            )
+        return _checked([bank.fill(t, **values) for t in dict.fromkeys(chosen)])
+
+    personal: dict[str, str | None] = dict.fromkeys(TIMELINE_STAGES)
+    rejected = 0
+    if provider is not None:
+        slots = [
+            Slot(key=s, stem=data["stems"][s], purpose=STAGE_LABELS[s].lower())
+            for s in TIMELINE_STAGES
+        ]
+        try:
+            personal = write_questions(
+                provider,
+                "jtbd-probes",
+                slots,
+                variables={
+                    "product": inputs.product,
+                    "switch": inputs.switch or "(not given)",
+                    "interviewee": inputs.interviewee,
+                },
+                temperature=temperature,
+                interview=True,
+                max_tokens=40 * len(slots),
+            )
+            rejected = sum(v is None for v in personal.values())
+        except LLMError:
+            rejected = len(TIMELINE_STAGES)
+
+    timeline = []
+    for stage in TIMELINE_STAGES:
+        qs = filled(probes[stage], stage, 2)
+        if personal.get(stage):
+            qs.insert(0, personal[stage])
+        timeline.append(GuideBlock(key=stage, title=STAGE_LABELS[stage], questions=qs))
+    forces = [
+        GuideBlock(key=f, title=FORCE_LABELS[f], questions=filled(probes[f], f, 2)) for f in FORCES
+    ]
+
+    sources: list[SourceRef] = []
+    if knowledge is not None:
+        try:
+            for p in knowledge.search(
+                f"jobs to be done switch interview {inputs.product}", 2, source="corpus"
+            ):
+                sources.append(
+                    SourceRef(
+                        label=p.label, path=p.path, line_start=p.line_start, line_end=p.line_end
+                    )
+                )
+        except Exception:  # noqa: BLE001 - a guide without citations is still a guide
+            pass
+    guide = InterviewGuide(
+        product=inputs.product,
+        switch=inputs.switch,
+        interviewee=inputs.interviewee,
+        warm_up=_checked([bank.fill(q, **values) for q in data["warm_up"]]),
+        screener=_checked([bank.fill(q, **values) for q in data["screener"]]),
+        timeline=timeline,
+        forces=forces,
+        wrap_up=_checked([bank.fill(q, **values) for q in data["wrap_up"]]),
+        rules=list(data["rules"]),
+        sources=sources,
+    )
+    return guide, rejected

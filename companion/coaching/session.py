@@ -1,0 +1,487 @@
+"""The coaching session the UI, `companion ask` and the eval runner all use."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from companion.coaching import socratic
+from companion.coaching.questions import advice_spans, analyse
+from companion.coaching.schemas import (
+    AgendaInputs,
+    JTBDInputs,
+    MentorInputs,
+    Mode,
+    Reply,
+    SourceRef,
+)
+from companion.errors import CompanionError
+from companion.llm.base import Provider
+
+MODES: tuple[str, ...] = ("socratic", "agenda", "jtbd", "mentor")
+
+
+@dataclass
+class Status:
+    text: str
+
+
+@dataclass
+class Token:
+    text: str
+
+
+@dataclass
+class Done:
+    reply: Reply
+
+
+Event = Status | Token | Done
+
+
+def _ref(p) -> SourceRef:
+    return SourceRef(label=p.label, path=p.path, line_start=p.line_start, line_end=p.line_end)
+
+
+class CoachingSession:
+    """Mode, turn history, retrieval, the provider, and the guard around every reply."""
+
+    def __init__(
+        self,
+        settings,
+        *,
+        provider: Provider | None = None,
+        knowledge=None,
+        mode: Mode = "socratic",
+        include_notes: bool = True,
+    ):
+        if mode not in MODES:
+            raise CompanionError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        self.settings = settings
+        self.provider = provider
+        self.knowledge = knowledge
+        self.mode: str = mode
+        self.include_notes = include_notes
+        self.history: list[dict] = []
+        self.covered: list[str] = []
+        self.asked: list[str] = []
+        self.knowledge_error: str | None = None
+        self._prepared = False
+        self._prepare_lock = threading.Lock()
+
+    # -- set-up -----------------------------------------------------------------------------
+
+    def prepare(self, progress: Callable[[str], None] | None = None) -> None:
+        """Load the model and the index (slow: the app calls this in a worker)."""
+        with self._prepare_lock:
+            if self._prepared:
+                return
+            say = progress or (lambda _text: None)
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                model_job = pool.submit(self._prepare_model)
+                index_job = pool.submit(self._prepare_index, say)
+                model_job.result()  # model errors are fatal: nothing can answer
+                index_job.result()
+            self._prepared = True
+
+    def _prepare_model(self) -> None:
+        if self.provider is None:
+            from companion.llm import get_provider
+
+            self.provider = get_provider(self.settings)
+        prepare = getattr(self.provider, "prepare", None)
+        if prepare:
+            prepare()
+
+    def _prepare_index(self, say: Callable[[str], None]) -> None:
+        try:
+            if self.knowledge is None:
+                from companion.knowledge.index import KnowledgeBase
+
+                self.knowledge = KnowledgeBase(self.settings)
+                say("indexing the bundled articles…")
+                self.knowledge.ensure_corpus()
+        except Exception as exc:  # noqa: BLE001 - the coach still works without retrieval
+            self.knowledge_error = (
+                f"the index is unavailable ({exc}); replies will not cite sources"
+            )
+            self.knowledge = None
+            say(self.knowledge_error)
+
+    @property
+    def model_name(self) -> str:
+        return self.provider.name if self.provider else self.settings.model
+
+    @property
+    def model_where(self) -> str:
+        if self.provider:
+            return self.provider.where
+        return (
+            "local"
+            if self.settings.endpoint(self.settings.model) is None
+            else self.settings.endpoint(self.settings.model).base_url
+        )
+
+    @property
+    def covered_types(self) -> set[str]:
+        return set(self.covered)
+
+    def index_status(self) -> dict | None:
+        if self.knowledge is None:
+            return None
+        try:
+            return self.knowledge.status().model_dump()
+        except Exception:  # noqa: BLE001
+            return None
+
+    def load_history(self, turns: list[dict]) -> None:
+        """Resume a saved conversation (and the Socratic types it covered)."""
+        self.history = [dict(t) for t in turns]
+        self.covered, self.asked = [], []
+        for turn in self.history:
+            if turn.get("role") == "assistant":
+                for q in _bold_questions(turn.get("content", "")):
+                    self.asked.append(q)
+                    t = analyse(q).socratic_type
+                    if t and t != "other":
+                        self.covered.append(t)
+
+    # -- retrieval --------------------------------------------------------------------------
+
+    def retrieve(self, query: str, k: int | None = None, **filters) -> list:
+        if self.knowledge is None:
+            return []
+        if not self.include_notes:
+            filters.setdefault("source", "corpus")
+        try:
+            return self.knowledge.search(query, k or self.settings.top_k, **filters)
+        except Exception as exc:  # noqa: BLE001 - a broken index degrades, it does not stop the coach
+            self.knowledge_error = f"search failed ({exc}); try `companion index rebuild`"
+            return []
+
+    def _history_block(self) -> str:
+        budget = self.settings.history_tokens
+        if not self.history or budget <= 0:
+            return ""
+        count = self.provider.count_tokens if self.provider else (lambda t: len(t) // 4)
+        lines: list[str] = []
+        used = 0
+        for turn in reversed(self.history[-8:]):
+            who = "They said" if turn["role"] == "user" else "You asked"
+            text = (
+                turn["content"]
+                if turn["role"] == "user"
+                else " ".join(_bold_questions(turn["content"])) or turn["content"]
+            )
+            line = f"{who}: {' '.join(text.split())[:300]}"
+            cost = count(line)
+            if used + cost > budget:
+                break
+            lines.insert(0, line)
+            used += cost
+        return ("Earlier in this conversation:\n" + "\n".join(lines) + "\n") if lines else ""
+
+    # -- a chat turn ------------------------------------------------------------------------
+
+    def send(self, text: str, cancel: threading.Event | None = None) -> Iterator[Event]:
+        """One turn in the current mode: status lines, reply pieces, then the checked reply."""
+        text = text.strip()
+        if not text:
+            raise CompanionError("nothing to answer: the message is empty")
+        if text.startswith("/mode"):
+            yield Done(self._switch_mode(text))
+            return
+        if not self._prepared:
+            yield Status("loading the model and the index…")
+            self.prepare()
+        if self.mode == "socratic":
+            yield from self._socratic_turn(text, cancel)
+        else:
+            yield Status(f"building the {self.mode} result…")
+            reply = self.run_structured(self.mode, self._inputs_from_text(text))
+            yield Token(reply.text)
+            self._remember(text, reply)
+            yield Done(reply)
+
+    def respond(self, text: str) -> Reply:
+        """The final reply of a turn (for callers that do not stream)."""
+        reply = None
+        for event in self.send(text):
+            if isinstance(event, Done):
+                reply = event.reply
+        assert reply is not None
+        return reply
+
+    def _switch_mode(self, text: str) -> Reply:
+        wanted = text.split(maxsplit=1)[1].strip().lower() if len(text.split()) > 1 else ""
+        if wanted not in MODES:
+            return Reply(mode=self.mode, text=f"Modes: {', '.join(MODES)}. Type `/mode NAME`.")
+        self.mode = wanted
+        return Reply(mode=self.mode, text=f"Switched to {wanted} mode.")
+
+    def _socratic_turn(self, text: str, cancel: threading.Event | None) -> Iterator[Event]:
+        from companion.knowledge.models import format_passages
+
+        started = time.monotonic()
+        turn = sum(1 for t in self.history if t["role"] == "user")
+        yield Status("looking through your notes and the library…")
+        passages = self.retrieve(text)
+        if cancel is not None and cancel.is_set():
+            yield Done(self._cancelled("", passages, started))
+            return
+        if socratic.wants_advice(text):
+            yield from self._advice_turn(text, passages, started, cancel)
+            return
+        reflection = socratic.reflection(text)
+        if reflection and advice_spans(reflection):
+            # The user's own "I should…" reflected back would read as our advice.
+            reflection = f"It sounds like {socratic.topic(text)} is on your mind."
+        if reflection:
+            yield Token(reflection + "\n\n")
+        yield Status("thinking of a question…")
+        question, qtype, regenerated, fallback = socratic.socratic_question(
+            self.provider,
+            message=text,
+            passages_block=format_passages(passages[:2], max_chars=700) if passages else "",
+            history_block=self._history_block(),
+            covered=self.covered,
+            asked=self.asked,
+            turn=turn,
+            temperature=self.settings.temperature,
+        )
+        if cancel is not None and cancel.is_set():
+            yield Done(self._cancelled(reflection, passages, started))
+            return
+        cited = [_ref(p) for p in passages[:2]]
+        body = socratic.compose(reflection, [question])
+        footer = _sources_footer(cited)
+        yield Token(f"**{question}**" + footer)
+        self.covered.append(qtype)
+        self.asked.append(question)
+        reply = Reply(
+            mode="socratic",
+            text=body + footer,
+            questions=[question],
+            socratic_types=[qtype],
+            sources=[_ref(p) for p in passages],
+            cited=cited,
+            regenerated=regenerated,
+            fallback=fallback,
+            latency_s=round(time.monotonic() - started, 3),
+            tokens=self._count(question),
+            model=self.model_name,
+        )
+        self._remember(text, reply)
+        yield Done(reply)
+
+    def _advice_turn(self, text, passages, started, cancel) -> Iterator[Event]:
+        from companion.coaching.advice import advise
+
+        yield Status("you asked for advice: drafting it from the library…")
+        points, cited, fallback = advise(
+            self.provider, text, passages, temperature=self.settings.temperature
+        )
+        if cancel is not None and cancel.is_set():
+            yield Done(self._cancelled("", passages, started))
+            return
+        closing = "Which of these feels most useful to try first?"
+        lines = ["Since you asked, here is what I would consider:", ""]
+        lines += [f"{i}. {p}" for i, p in enumerate(points, 1)]
+        body = "\n".join(lines) + f"\n\n**{closing}**"
+        footer = _sources_footer(cited)
+        yield Token(body + footer)
+        reply = Reply(
+            mode="socratic",
+            text=body + footer,
+            questions=[closing],
+            sources=[_ref(p) for p in passages],
+            cited=cited,
+            advice=True,
+            fallback=fallback,
+            latency_s=round(time.monotonic() - started, 3),
+            tokens=self._count(body),
+            model=self.model_name,
+        )
+        self._remember(text, reply)
+        yield Done(reply)
+
+    def _cancelled(self, partial: str, passages, started) -> Reply:
+        reply = Reply(
+            mode=self.mode,
+            text=(partial + "\n\n*(reply cancelled)*").strip(),
+            cancelled=True,
+            sources=[_ref(p) for p in passages],
+            latency_s=round(time.monotonic() - started, 3),
+            model=self.model_name,
+        )
+        return reply
+
+    def _remember(self, text: str, reply: Reply) -> None:
+        self.history.append({"role": "user", "content": text})
+        self.history.append({"role": "assistant", "content": reply.text})
+
+    def _count(self, text: str) -> int:
+        try:
+            return self.provider.count_tokens(text) if self.provider else len(text) // 4
+        except Exception:  # noqa: BLE001
+            return len(text) // 4
+
+    # -- structured modes -------------------------------------------------------------------
+
+    def _inputs_from_text(self, text: str):
+        if self.mode == "agenda":
+            m = re.search(r"\bwith ([A-Z][\w'-]+)", text)
+            return AgendaInputs(person=m.group(1) if m else "them", on_mind=text)
+        if self.mode == "jtbd":
+            return JTBDInputs(product=text[:200])
+        return MentorInputs(situation=text)
+
+    def run_structured(self, mode: str, inputs) -> Reply:
+        """An agenda, interview guide or mentor prompts, as a checked, rendered reply."""
+        if not self._prepared:
+            self.prepare()
+        started = time.monotonic()
+        temperature = self.settings.temperature
+        if mode == "agenda":
+            from companion.coaching.agenda import build_agenda
+
+            result, fallbacks = build_agenda(
+                AgendaInputs.model_validate(inputs),
+                provider=self.provider,
+                knowledge=self.knowledge,
+                temperature=temperature,
+            )
+            questions = [i.text for s in result.sections for i in s.items if i.kind == "question"]
+        elif mode == "jtbd":
+            from companion.coaching.jtbd import build_guide
+
+            result, fallbacks = build_guide(
+                JTBDInputs.model_validate(inputs),
+                provider=self.provider,
+                knowledge=self.knowledge,
+                temperature=temperature,
+            )
+            questions = result.all_questions()
+        elif mode == "mentor":
+            from companion.coaching.mentor import build_prompts
+
+            result, fallbacks = build_prompts(
+                MentorInputs.model_validate(inputs),
+                provider=self.provider,
+                knowledge=self.knowledge,
+                temperature=temperature,
+            )
+            questions = [p.text for p in result.all_prompts()]
+        else:
+            raise CompanionError(f"mode {mode!r} has no structured result")
+        text = result.to_markdown()
+        return Reply(
+            mode=mode,
+            text=text,
+            questions=questions,
+            socratic_types=sorted({t for q in questions if (t := analyse(q).socratic_type)}),
+            sources=list(result.sources),
+            cited=list(result.sources),
+            fallback=fallbacks > 0,
+            regenerated=fallbacks,
+            structured=result.model_dump(mode="json"),
+            latency_s=round(time.monotonic() - started, 3),
+            tokens=self._count(text),
+            model=self.model_name,
+        )
+
+    # -- notes ------------------------------------------------------------------------------
+
+    def notes_folder(self) -> Path:
+        from companion import locations
+
+        if self.settings.notes_dirs:
+            return Path(self.settings.notes_dirs[0]).expanduser()
+        return locations.data_dir() / "notes"
+
+    def save_to_notes(self, reply: Reply) -> Path:
+        """Write a structured result into the notes folder as a dated Markdown note."""
+        return save_note(self.notes_folder(), reply)
+
+    def read_source(self, ref: SourceRef) -> str:
+        from companion import locations
+
+        roots = [locations.corpus_dir(), *(Path(d).expanduser() for d in self.settings.notes_dirs)]
+        if self.knowledge is not None:
+            roots += list(getattr(self.knowledge, "notes_dirs", []))
+        for root in roots:
+            path = (Path(root) / ref.path).resolve()
+            if path.is_file() and Path(root).resolve() in path.parents:
+                return path.read_text("utf-8", errors="replace")
+        raise CompanionError(f"cannot find {ref.path} in the corpus or your notes folders")
+
+
+def _bold_questions(text: str) -> list[str]:
+    return [q.strip() for q in re.findall(r"\*\*([^*]+\?)\*\*", text)]
+
+
+def _sources_footer(cited: list[SourceRef]) -> str:
+    if not cited:
+        return ""
+    refs = "; ".join(f"[{i}] {c.cite()}" for i, c in enumerate(cited, 1))
+    return f"\n\n*Drawing on:* {refs}"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "note"
+
+
+def save_note(folder: Path, reply: Reply, *, today: dt.date | None = None) -> Path:
+    """A new note `YYYY-MM-DD-<mode>-<who>.md` (never overwriting one that exists)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    day = (today or dt.date.today()).isoformat()
+    data = reply.structured or {}
+    who = data.get("person") or data.get("mentee") or data.get("product") or ""
+    front = ["---", f"date: {day}", f"tags: [{reply.mode}, companion]"]
+    if data.get("person"):
+        front.append(f"person: {data['person']}")
+    front.append("---")
+    base = f"{day}-{reply.mode}" + (f"-{_slug(who)}" if who else "")
+    path = folder / f"{base}.md"
+    n = 2
+    while path.exists():
+        path = folder / f"{base}-{n}.md"
+        n += 1
+    path.write_text("\n".join(front) + "\n\n" + reply.text, "utf-8")
+    return path
+
+
+def commit_action(folder: Path, person: str, text: str, *, today: dt.date | None = None) -> Path:
+    """Write an agreed commitment back as a `- [ ]` line in today's agenda note with `person`."""
+    day = (today or dt.date.today()).isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{day}-agenda-{_slug(person)}.md"
+    line = f"- [ ] {' '.join(text.split())}"
+    if not path.exists():
+        path.write_text(
+            f"---\ndate: {day}\nperson: {person}\ntags: [agenda, companion]\n---\n\n"
+            f"# 1:1 with {person}\n\n## Next steps\n\n{line}\n",
+            "utf-8",
+        )
+        return path
+    content = path.read_text("utf-8")
+    if "## Next steps" not in content:
+        content = content.rstrip() + "\n\n## Next steps\n"
+    head, _, tail = content.partition("## Next steps")
+    lines = tail.split("\n")
+    # Insert after the last list line of the Next steps section.
+    insert_at = 1
+    for i, existing in enumerate(lines[1:], 1):
+        if existing.startswith("## "):
+            break
+        if existing.strip():
+            insert_at = i + 1
+    lines.insert(insert_at, line)
+    path.write_text(head + "## Next steps" + "\n".join(lines).rstrip() + "\n", "utf-8")
+    return path

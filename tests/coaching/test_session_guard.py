@@ -1,0 +1,213 @@
+"""The coaching session with a scripted model: guard paths and the deterministic parts."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from support.fakes import FakeKnowledge, item, passage
+
+from companion.coaching.agenda import SECTIONS, timeboxes
+from companion.coaching.questions import SOCRATIC_TYPES, advice_spans, analyse, is_good_open_question
+from companion.coaching.schemas import AgendaInputs, JTBDInputs, MentorInputs
+from companion.coaching.session import CoachingSession, Done, Token
+from companion.llm.fake import ScriptedProvider
+from companion.settings import load_settings
+
+
+def session(*replies, knowledge=None, mode="socratic") -> tuple[CoachingSession, ScriptedProvider]:
+    provider = ScriptedProvider(list(replies))
+    s = CoachingSession(load_settings(), provider=provider, knowledge=knowledge or FakeKnowledge(), mode=mode)
+    s._prepared = True
+    return s, provider
+
+
+MESSAGE = "My manager wants me to cut scope on the onboarding revamp and I disagree."
+
+
+def test_good_question_reaches_user_with_reflection_and_citation():
+    s, p = session({"question": "What do you mean by cutting scope on the onboarding revamp?"})
+    reply = s.respond(MESSAGE)
+    assert reply.questions == ["What do you mean by cutting scope on the onboarding revamp?"]
+    assert reply.text.startswith("It sounds like your manager wants you to cut scope")
+    assert not reply.fallback and reply.regenerated == 0
+    assert [c.path for c in reply.cited] == ["article-1.md", "article-2.md"]
+    assert "article-1.md:10-15" in reply.text
+    assert len(p.history) == 1 and p.history[0]["kind"] == "structured"
+
+
+def test_advice_leak_is_regenerated_then_accepted():
+    s, p = session(
+        {"question": "What do you mean by this? You should just escalate to your VP?"},
+        {"question": "What does cutting scope mean for the revamp?"},  # the second stem
+    )
+    reply = s.respond(MESSAGE)
+    assert reply.questions == ["What does cutting scope mean for the revamp?"]
+    assert reply.regenerated == 1 and not reply.fallback
+    assert len(p.history) == 2
+
+
+def test_two_bad_drafts_fall_back_to_the_bank():
+    s, p = session(
+        {"question": "What do you mean by it? Don't you think you should fire him?"},
+        {"question": "What does the user think, right?"},
+    )
+    reply = s.respond(MESSAGE)
+    assert reply.fallback
+    q = reply.questions[0]
+    a = analyse(q)
+    assert is_good_open_question(a) and not advice_spans(q)
+    assert "onboarding revamp" in q  # filled with the user's key phrase
+    assert not advice_spans(reply.text.split("*Drawing on")[0])
+
+
+def test_malformed_model_output_falls_back():
+    s, _ = session("not json at all", "{\"question\": 5}")
+    reply = s.respond(MESSAGE)
+    assert reply.fallback and reply.questions and reply.questions[0].endswith("?")
+
+
+def test_types_are_steered_to_the_missing_ones():
+    s, _ = session()  # every draft is rejected (scripted default is not in the forced stem)
+    types = []
+    for text in (MESSAGE, "She says the deadline is fixed by the board.", "I think the team will burn out."):
+        types += s.respond(text).socratic_types
+    assert types == list(SOCRATIC_TYPES[:3])
+    assert s.covered_types == set(SOCRATIC_TYPES[:3])
+
+
+def test_advice_only_when_invited_then_back_to_questions():
+    s, p = session(
+        {"points": [{"text": "Ask what the report needs and agree expectations in writing.", "source": 1},
+                    {"text": "Agree clear expectations in writing with your report.", "source": 2}]},
+        {"question": "What are you assuming about the onboarding revamp?"},
+    )
+    reply = s.respond("What would you do? " + MESSAGE)
+    assert reply.advice and "1. Ask what the report needs" in reply.text
+    assert reply.cited and "[1]" in reply.text
+    follow = s.respond("OK. I will think about it.")
+    assert not follow.advice and follow.questions and not advice_spans(follow.text.split("*Drawing on")[0])
+
+
+def test_advice_slash_command_without_grounding_falls_back_to_passages():
+    s, _ = session({"points": [{"text": "Try a completely unrelated thing about pricing tiers.", "source": 1},
+                               {"text": "Consider moving to Mars with the entire team.", "source": 2}]})
+    reply = s.respond("/advice " + MESSAGE)
+    assert reply.advice and reply.fallback
+    assert "expectations in writing" in reply.text  # from the passage itself
+
+
+def test_cancel_keeps_partial_and_marks_it():
+    s, _ = session({"question": "What do you mean by scope here?"})
+    cancel = threading.Event()
+    events = []
+    for event in s.send(MESSAGE, cancel):
+        events.append(event)
+        if isinstance(event, Token):
+            cancel.set()
+    done = events[-1]
+    assert isinstance(done, Done) and done.reply.cancelled
+    assert "It sounds like" in done.reply.text and "cancelled" in done.reply.text
+
+
+def test_llm_error_propagates_as_one_line():
+    from companion.llm.base import EndpointUnreachable
+
+    s, _ = session(EndpointUnreachable("cannot reach http://127.0.0.1:9/v1"))
+    with pytest.raises(EndpointUnreachable):
+        s.respond(MESSAGE)
+
+
+def test_mode_switch_command():
+    s, _ = session()
+    assert "agenda" in s.respond("/mode agenda").text and s.mode == "agenda"
+    assert "Modes:" in s.respond("/mode nonsense").text
+
+
+@pytest.mark.parametrize("relationship", ["my_report", "my_manager", "mentor", "mentee"])
+@pytest.mark.parametrize("minutes", [10, 15, 25, 30, 45, 60, 120])
+def test_agenda_timeboxes_add_up(relationship, minutes):
+    knowledge = FakeKnowledge(items=[item("Send Dana the launch doc", "Dana"), item("Book the design review", "Dana", line=7)])
+    s, _ = session(knowledge=knowledge)
+    reply = s.run_structured("agenda", AgendaInputs(person="Dana", relationship=relationship,
+                                                    duration_minutes=minutes, on_mind="We are stuck on the billing API."))
+    agenda = reply.structured
+    assert sum(sec["minutes"] for sec in agenda["sections"]) == minutes
+    assert all(sec["minutes"] >= 1 for sec in agenda["sections"])
+    assert [sec["title"] for sec in agenda["sections"]] == [t for t, _ in SECTIONS[relationship]]
+
+
+def test_agenda_carries_every_open_item_with_that_person_only():
+    knowledge = FakeKnowledge(items=[
+        item("Send Dana the launch doc", "Dana"), item("Review pricing page", "Dana", line=9),
+        item("Old finished thing", "Dana", done=True), item("Sam owns the migration", "Sam", line=11),
+    ])
+    s, _ = session({"q0": "What is getting in the way of the API work for Dana?",
+                    "q1": "What are you most proud of in the last sprint?",
+                    "q2": "What do we need to decide about the billing API?"}, knowledge=knowledge)
+    reply = s.run_structured("agenda", AgendaInputs(person="dana", on_mind="We are stuck on the billing API."))
+    actions = next(sec for sec in reply.structured["sections"] if sec["title"] == "Action items from last time")
+    texts = [i["text"] for i in actions["items"]]
+    assert texts == ["Send Dana the launch doc", "Review pricing page"]
+    assert "- [ ] Send Dana the launch doc" in reply.text and "Sam owns" not in reply.text
+    assert "What is getting in the way of the API work for Dana?" in reply.text
+
+
+def test_agenda_questions_that_fail_the_analyser_are_replaced():
+    s, _ = session({"q0": "What is getting in the way of firing him, right?", "q1": "x", "q2": "y"})
+    reply = s.run_structured("agenda", AgendaInputs(person="Dana", on_mind="We are stuck on the billing API."))
+    for q in reply.questions:
+        assert is_good_open_question(analyse(q)), q
+    assert reply.fallback
+
+
+def test_timeboxes_rounding():
+    assert timeboxes([1, 2, 3], 10) == [2, 3, 5]
+    assert sum(timeboxes([1] * 8, 15)) == 15
+    with pytest.raises(ValueError):
+        timeboxes([1] * 8, 5)
+
+
+def test_jtbd_guide_has_six_stages_four_forces_and_clean_questions():
+    s, _ = session({"first_thought": "Tell me about the first time the spreadsheet broke down?"})
+    reply = s.run_structured("jtbd", JTBDInputs(product="Ledgerly", switch="switched from spreadsheets to a budgeting app",
+                                                interviewee="a freelancer"))
+    guide = reply.structured
+    assert [b["key"] for b in guide["timeline"]] == ["first_thought", "passive_looking", "active_looking",
+                                                      "deciding", "first_use", "satisfaction"]
+    assert [b["key"] for b in guide["forces"]] == ["push", "pull", "anxiety", "habit"]
+    assert all(b["questions"] for b in guide["timeline"] + guide["forces"])
+    for q in reply.questions:
+        a = analyse(q)
+        assert not a.hypothetical and not a.leading, q
+    assert guide["rules"] and "## Interviewer rules" in reply.text
+
+
+def test_mentor_prompts_are_balanced_and_grouped():
+    s, _ = session()
+    reply = s.run_structured("mentor", MentorInputs(
+        mentee="Priya", situation="Priya is a new PM struggling to push back on a sales VP who keeps promising features."))
+    prompts = reply.structured["themes"]
+    count = sum(len(t["prompts"]) for t in prompts)
+    assert 8 <= count <= 12 and len(prompts) >= 3
+    types = {analyse(q).socratic_type for q in reply.questions}
+    assert len(types - {"other"}) >= 3
+    assert not any(advice_spans(q) for q in reply.questions)
+
+
+def test_history_is_token_budgeted():
+    s, _ = session()
+    s.settings.history_tokens = 40
+    for i in range(5):
+        s.respond(f"Message number {i} about the roadmap and the launch date with lots of words in it.")
+    block = s._history_block()
+    assert block and s.provider.count_tokens(block) <= 60
+    assert "number 4" in block and "number 0" not in block
+
+
+def test_resume_restores_covered_types():
+    s, _ = session()
+    s.respond(MESSAGE)
+    s2, _ = session()
+    s2.load_history(s.history)
+    assert s2.covered_types == s.covered_types
