@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -137,10 +138,8 @@ _LOAD_LOCK = threading.Lock()
 def _close_models() -> None:
     # Free llama.cpp while the interpreter is intact; its __del__ fails noisily at shutdown.
     for llama in _LOADED.values():
-        try:
+        with contextlib.suppress(Exception):  # best effort at exit
             llama.close()
-        except Exception:  # noqa: BLE001, S110 - best effort at exit
-            pass
     _LOADED.clear()
 
 

@@ -5,10 +5,15 @@ from __future__ import annotations
 import threading
 
 import pytest
-from support.fakes import FakeKnowledge, item, passage
+from support.fakes import FakeKnowledge, item
 
 from companion.coaching.agenda import SECTIONS, timeboxes
-from companion.coaching.questions import SOCRATIC_TYPES, advice_spans, analyse, is_good_open_question
+from companion.coaching.questions import (
+    SOCRATIC_TYPES,
+    advice_spans,
+    analyse,
+    is_good_open_question,
+)
 from companion.coaching.schemas import AgendaInputs, JTBDInputs, MentorInputs
 from companion.coaching.session import CoachingSession, Done, Token
 from companion.llm.fake import ScriptedProvider
