@@ -31,6 +31,8 @@ def question_problems(
         problems.append("not a question")
     if not q.isascii():
         problems.append("non-ASCII text")
+    if "..." in q or "…" in q or "[" in q or "{" in q:
+        problems.append("placeholder text")
     if len(q.split()) > MAX_WORDS:
         problems.append("too long")
     if _RUN_ON.search(q):

@@ -203,7 +203,7 @@ def search(
         _fail("--source must be 'corpus' or 'notes'", 2)
     kb = _open_kb(_settings())
     try:
-        if kb.ensure_corpus() is None:
+        if _run_with_progress(kb.ensure_corpus, "Indexing the corpus") is None:
             _console(stderr=True).print("(the index is being updated by another process)")
         passages = kb.search(query, k, source=source, person=person, tags=tag or None)
     except _knowledge_errors() as exc:
@@ -233,7 +233,7 @@ def actions(
     open_only: bool = typer.Option(False, "--open", help="Only open (unchecked) items."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Action items (`- [ ]` / `- [x]`) from your notes."""
+    """Action items (Markdown checkboxes: open or done) from your notes."""
     kb = _open_kb(_settings())
     items = kb.action_items(person=person, open_only=open_only)
     if as_json:

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from companion.errors import CompanionError
+
 if TYPE_CHECKING:
     from companion.settings import Settings
 
@@ -41,7 +43,7 @@ TOKENIZER_RELPATH = "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 
 
-class EmbeddingError(RuntimeError):
+class EmbeddingError(CompanionError):
     """The embedding model is missing, corrupt, or the endpoint failed."""
 
 
@@ -73,6 +75,13 @@ def model_files() -> tuple[Path, Path]:
     for path in (model, tokenizer):
         if not path.is_file():
             raise EmbeddingError(f"embedding model file missing: {path}")
+    return model, tokenizer
+
+
+def default_embedding_files() -> tuple[Path, Path]:
+    """(model.onnx, tokenizer.json) of the offline model, the model's sha256 verified."""
+    model, tokenizer = model_files()
+    verify_model(model)
     return model, tokenizer
 
 

@@ -33,6 +33,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from companion import locations
+from companion.errors import CompanionError
 from companion.knowledge import chunker, loader
 from companion.knowledge.embeddings import EmbeddingError, embedder_for
 from companion.knowledge.models import (
@@ -51,7 +52,7 @@ EMBED_BATCH = 32  # chunks embedded and stored per step (progress + resumability
 Progress = Callable[[int, int, str], None]
 
 
-class KnowledgeError(RuntimeError):
+class KnowledgeError(CompanionError):
     """A user-facing knowledge-layer error (the message says what to do)."""
 
 
@@ -137,27 +138,81 @@ def mmr_select(
     q = q / max(float(np.linalg.norm(q)), 1e-12)
     relevance = emb @ q
     sims = emb @ emb.T
+    docs = [str(h.metadata.get("doc", "")) for h in usable]
+    n = len(usable)
+    taken = np.zeros(n, dtype=bool)
+    redundancy = np.zeros(n, dtype=np.float32)  # max similarity to anything chosen so far
     chosen: list[int] = []
     per_doc: Counter[str] = Counter()
-    remaining = list(range(len(usable)))
     cap = max_per_doc
-    while remaining and len(chosen) < k:
-        best, best_score = None, -math.inf
-        for i in remaining:
-            doc = str(usable[i].metadata.get("doc", ""))
-            if cap is not None and per_doc[doc] >= cap:
-                continue
-            redundancy = float(sims[i, chosen].max()) if chosen else 0.0
-            score = lambda_mult * float(relevance[i]) - (1 - lambda_mult) * redundancy
-            if score > best_score:
-                best, best_score = i, score
-        if best is None:
+    while len(chosen) < min(k, n):
+        score = lambda_mult * relevance - (1 - lambda_mult) * redundancy
+        blocked = taken.copy()
+        if cap is not None:
+            blocked |= np.array([per_doc[d] >= cap for d in docs])
+        if blocked.all():
             cap = None  # only capped files are left: fill from them
             continue
+        best = int(np.argmax(np.where(blocked, -np.inf, score)))
         chosen.append(best)
-        remaining.remove(best)
-        per_doc[str(usable[best].metadata.get("doc", ""))] += 1
+        taken[best] = True
+        per_doc[docs[best]] += 1
+        redundancy = sims[best].copy() if len(chosen) == 1 else np.maximum(redundancy, sims[best])
     return [usable[i] for i in chosen]
+
+
+class _VectorCache:
+    """Embeddings of corpus chunks keyed by (model, text), shared by every index on this machine.
+
+    A fresh index (an eval run, a test, a rebuild with the same model) then gets the bundled
+    corpus in well under a second instead of re-embedding it. Only the corpus is cached: the
+    notes' vectors live in their index only. Any cache problem just means a cache miss.
+    """
+
+    def __init__(self, path: Path | None):
+        self.path = path
+
+    @staticmethod
+    def key(model_id: str, text: str) -> str:
+        return hashlib.sha256(f"{model_id}\x1f{text}".encode("utf-8", "replace")).hexdigest()
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if self.path is None:
+            return None
+        try:
+            con = sqlite3.connect(self.path, timeout=5)
+            con.execute("CREATE TABLE IF NOT EXISTS v (key TEXT PRIMARY KEY, data BLOB NOT NULL)")
+            return con
+        except sqlite3.Error:
+            return None
+
+    def get(self, keys: list[str]) -> dict[str, np.ndarray]:
+        con = self._connect()
+        if con is None or not keys:
+            return {}
+        try:
+            marks = ",".join("?" * len(keys))
+            rows = con.execute(f"SELECT key, data FROM v WHERE key IN ({marks})", keys).fetchall()
+            return {k: np.frombuffer(d, dtype=np.float32).copy() for k, d in rows}
+        except sqlite3.Error:
+            return {}
+        finally:
+            con.close()
+
+    def put(self, items: dict[str, np.ndarray]) -> None:
+        con = self._connect()
+        if con is None or not items:
+            return
+        try:
+            with con:
+                con.executemany(
+                    "INSERT OR REPLACE INTO v(key, data) VALUES (?, ?)",
+                    [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
+                )
+        except sqlite3.Error:
+            pass
+        finally:
+            con.close()
 
 
 @dataclass
@@ -191,6 +246,7 @@ class KnowledgeBase:
         embedder=None,
         lock_timeout: float = 5.0,
         collection: str | None = None,
+        vector_cache: Path | None | bool = True,
     ):
         self.settings = settings
         self.index_dir = Path(index_dir) if index_dir is not None else locations.index_dir()
@@ -204,12 +260,17 @@ class KnowledgeBase:
         self.lock_timeout = lock_timeout
         self.collection_name = collection or "companion_chunks"
         self._store: ChunkStore | None = None
+        self._schema_ready = False
+        self._model_ok = False
         if self.chroma_url:
             tag = hashlib.sha256(self.chroma_url.encode()).hexdigest()[:10]
             self.manifest_path = self.index_dir / f"manifest-server-{tag}.sqlite3"
         else:
             self.manifest_path = self.index_dir / "manifest.sqlite3"
         self._lock = FileLock(str(self.index_dir / "sync.lock"))
+        if vector_cache is True:
+            vector_cache = locations.cache_dir() / "corpus-vectors.sqlite3"
+        self._vectors = _VectorCache(vector_cache or None)
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -221,8 +282,10 @@ class KnowledgeBase:
         con = sqlite3.connect(self.manifest_path, timeout=30)
         try:
             con.row_factory = sqlite3.Row
-            con.execute("PRAGMA journal_mode=WAL")
-            con.executescript(_SCHEMA)
+            if not self._schema_ready:
+                con.execute("PRAGMA journal_mode=WAL")
+                con.executescript(_SCHEMA)
+                self._schema_ready = True
             yield con
             con.commit()
         finally:
@@ -246,13 +309,16 @@ class KnowledgeBase:
         return self._store
 
     def _check_model(self) -> None:
-        """Refuse to mix embedding models (manifest, then the collection itself)."""
+        """Refuse to mix embedding models (manifest, then the collection itself); once."""
+        if self._model_ok:
+            return
         with self._db() as con:
             built = self._meta(con, "embedding_model")
         current = self.embedder.model_id
         if built is not None and built != current:
             raise ModelMismatch(built, current)
         self.store().collection()  # checks the collection's own record
+        self._model_ok = True
 
     @contextlib.contextmanager
     def _locked(self, timeout: float | None = None) -> Iterator[None]:
@@ -283,7 +349,13 @@ class KnowledgeBase:
 
     # ------------------------------------------------------------------ sync
     def sync(self, progress: Progress | None = None) -> SyncReport:
-        """Bring the index in line with the corpus and the notes folders (incremental)."""
+        """Bring the index in line with the corpus and the notes folders (incremental).
+
+        `progress(done, total, current_file)` counts chunks (embedding is what takes time, so
+        the ETA is honest); it is called once with (0, total, "") before the first file.
+        Raises `IndexBusy` if another process is syncing, `EmbeddingModelMismatch` if the
+        index was built by another embedding model. Ctrl-C leaves a state the next run resumes.
+        """
         scope = {"notes"} | ({"corpus"} if self.include_corpus else set())
         with self._locked():
             return self._sync(scope, progress, reconcile=True)
@@ -308,6 +380,7 @@ class KnowledgeBase:
                 con.execute("DELETE FROM actions")
                 con.execute("DELETE FROM meta")
             self._store = None
+            self._model_ok = False
             return self._sync(scope, progress, reconcile=True)
 
     def _scan(self, roots: list[_Root], report: SyncReport):
@@ -484,6 +557,26 @@ class KnowledgeBase:
                 meta[field] = None
         return meta
 
+    def _embed(self, texts: list[str], *, cache: bool) -> tuple[np.ndarray, int]:
+        """(vectors, how many were computed): corpus texts may come from the vector cache."""
+        if not cache:
+            return self.embedder.embed(texts), len(texts)
+        model = self.embedder.model_id
+        keys = [_VectorCache.key(model, t) for t in texts]
+        known = self._vectors.get(keys)
+        missing = [i for i, k in enumerate(keys) if k not in known]
+        fresh = self.embedder.embed([texts[i] for i in missing]) if missing else None
+        if fresh is not None:
+            self._vectors.put({keys[i]: fresh[j] for j, i in enumerate(missing)})
+        dim = fresh.shape[1] if fresh is not None else len(next(iter(known.values())))
+        out = np.zeros((len(texts), dim), dtype=np.float32)
+        for i, k in enumerate(keys):
+            if k in known:
+                out[i] = known[k]
+        if fresh is not None:
+            out[missing] = fresh
+        return out, len(missing)
+
     def _index_file(self, store, todo: _Todo, row, report, progress, done: int, total: int) -> int:
         note = todo.note
         old_ids: list[str] = []
@@ -524,14 +617,14 @@ class KnowledgeBase:
             texts = [
                 embed_text(note.title, todo.chunks[i].heading, todo.chunks[i].text) for i in batch
             ]
-            vectors = self.embedder.embed(texts)
+            vectors, embedded = self._embed(texts, cache=note.source == "corpus")
             store.add(
                 [todo.ids[i] for i in batch],
                 [todo.chunks[i].text for i in batch],
                 [metas[i] for i in batch],
                 vectors,
             )
-            report.chunks_embedded += len(batch)
+            report.chunks_embedded += embedded
             done += len(batch)
             if progress:
                 progress(done, total, note.relpath)

@@ -165,7 +165,11 @@ def _as_str(value: object) -> str | None:
 
 def _as_list(value: object, *, split: bool) -> list[str]:
     if isinstance(value, (list, tuple)):
-        items = [_as_str(v) for v in value[:_LIST_CAP]]
+        # `with: [[Dana Lee]]` without quotes is YAML for a nested list: flatten one level.
+        flat: list[object] = []
+        for v in value[:_LIST_CAP]:
+            flat.extend(v[:_LIST_CAP] if isinstance(v, (list, tuple)) else [v])
+        items = [_as_str(v) for v in flat[:_LIST_CAP]]
     else:
         one = _as_str(value)
         if one is None:

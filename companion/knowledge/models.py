@@ -136,7 +136,7 @@ def format_passages(passages: list[Passage], *, max_chars: int | None = None) ->
 
     Each passage becomes::
 
-        [1] Title › Heading (path.md:12-30)
+        [1] Title › Heading (article, path.md:12-30)     <- or (your note, ...)
         <<<
         text
         >>>
@@ -152,6 +152,7 @@ def format_passages(passages: list[Passage], *, max_chars: int | None = None) ->
             text = text[: max(0, max_chars - 1)].rstrip() + "…"
         # The delimiters cannot be faked from inside a passage.
         text = text.replace("<<<", "‹‹‹").replace(">>>", "›››")
-        parts.append(f"[{n}] {p.label} ({p.cite()})\n<<<\n{text}\n>>>")
+        kind = "article" if p.source == "corpus" else "your note"
+        parts.append(f"[{n}] {p.label} ({kind}, {p.cite()})\n<<<\n{text}\n>>>")
     parts.append("End of reference data.")
     return "\n\n".join(parts)

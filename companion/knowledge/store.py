@@ -24,6 +24,7 @@ from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import NotFoundError
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from companion.errors import CompanionError
 from companion.knowledge.embeddings import EndpointEmbedding, MiniLMEmbedding
 
 register_embedding_function(MiniLMEmbedding)
@@ -34,7 +35,7 @@ MODEL_KEY = "embedding_model"
 _PAGE = 5000
 
 
-class StoreError(RuntimeError):
+class StoreError(CompanionError):
     """The chunk store cannot be opened or used."""
 
 
@@ -205,12 +206,9 @@ class ChunkStore:
         self, embedding: np.ndarray, n: int, where: dict[str, Any] | None = None
     ) -> list[Hit]:
         col = self.collection()
-        total = col.count()
-        if total == 0:
-            return []
-        res = col.query(
+        res = col.query(  # fewer stored than n (or none) simply returns fewer
             query_embeddings=[np.asarray(embedding, dtype=np.float32)],
-            n_results=max(1, min(n, total)),
+            n_results=max(1, n),
             where=where or None,
             include=["documents", "metadatas", "distances", "embeddings"],
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -13,17 +14,13 @@ from companion import locations
 
 @pytest.fixture(autouse=True)
 def companion_home(tmp_path, monkeypatch):
-    """Nothing touches the real user folders; no server URL leaks in from the environment."""
+    """Nothing touches the real user folders; no settings or keys leak in from the environment."""
     home = tmp_path / "home"
     monkeypatch.setenv("COMPANION_HOME", str(home))
-    for var in (
-        "COMPANION_CHROMA_URL",
-        "COMPANION_NOTES_DIRS",
-        "COMPANION_EXCLUDE",
-        "COMPANION_EMBEDDING_ENDPOINT",
-        "COMPANION_MAX_NOTE_BYTES",
-    ):
-        monkeypatch.delenv(var, raising=False)
+    for name in list(os.environ):
+        if name.startswith("COMPANION_") and name != "COMPANION_HOME":
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     return home
 
 
@@ -52,7 +49,9 @@ def vault(tmp_path) -> Path:
     write(root, "empty.md", b"")
     write(root, "image.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     write(root, "latin1.md", "Caf\xe9 notes about the r\xe9sum\xe9 review\n".encode("latin-1"))
-    write(root, "bad-front.md", "---\ntitle: [unclosed\nperson: {a: b\n---\nBody after broken YAML.\n")
+    write(
+        root, "bad-front.md", "---\ntitle: [unclosed\nperson: {a: b\n---\nBody after broken YAML.\n"
+    )
     write(root, "attachment.pdf", b"%PDF-1.4 not a note")
     return root
 
@@ -111,5 +110,3 @@ def small_corpus(tmp_path, monkeypatch) -> Path:
     write(root, "question-bank.yaml", "questions: []\n")
     monkeypatch.setattr(locations, "corpus_dir", lambda: root)
     return root
-
-

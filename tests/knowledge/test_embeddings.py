@@ -89,7 +89,12 @@ class _FakeEmbeddings(BaseHTTPRequestHandler):
             )
             data.append({"object": "embedding", "index": i, "embedding": emb})
         payload = json.dumps(
-            {"object": "list", "data": data, "model": body["model"], "usage": {"prompt_tokens": 1, "total_tokens": 1}}
+            {
+                "object": "list",
+                "data": data,
+                "model": body["model"],
+                "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            }
         ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")

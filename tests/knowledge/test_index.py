@@ -102,7 +102,9 @@ def test_second_sync_embeds_nothing_edit_reembeds_only_that_file(make_kb, vault)
 
 def test_append_reuses_unchanged_chunks(make_kb, tmp_path):
     root = tmp_path / "log"
-    sections = "\n".join(f"## Week {i}\nNotes for week {i} about hiring and launches.\n" for i in range(6))
+    sections = "\n".join(
+        f"## Week {i}\nNotes for week {i} about hiring and launches.\n" for i in range(6)
+    )
     note = write(root, "running.md", "# Running 1:1 doc\n" + sections)
     kb = make_kb(root)
     first = kb.sync()
@@ -187,7 +189,9 @@ def test_stray_and_missing_chunks_are_repaired(make_kb, vault, embedder):
     ids = assert_consistent(kb)
     store = kb.store()
     # A stray chunk nobody expects (e.g. written by a run whose manifest was lost) ...
-    store.add(["stray-id"], ["stray"], [{"doc": "notes:x", "root": str(vault)}], embedder.embed(["s"]))
+    store.add(
+        ["stray-id"], ["stray"], [{"doc": "notes:x", "root": str(vault)}], embedder.embed(["s"])
+    )
     # ... and a chunk that went missing.
     victim = sorted(ids)[0]
     store.delete([victim])
@@ -201,7 +205,12 @@ def test_action_items_with_person_and_date(make_kb, vault):
     kb.sync()
     dana = kb.action_items(person="dana")
     assert [(a.text, a.date, a.path, a.line) for a in dana] == [
-        ("Ask @dana about the hiring plan for the platform team", "2026-02-03", "2026-02-03 standup.md", 3),
+        (
+            "Ask @dana about the hiring plan for the platform team",
+            "2026-02-03",
+            "2026-02-03 standup.md",
+            3,
+        ),
         ("Send Dana the roadmap draft for Q3 roadmap bets", "2026-01-12", "1-1 Dana.md", 17),
         ("Introduce Dana to our design lead", "2026-01-12", "1-1 Dana.md", 19),
     ]
@@ -302,6 +311,12 @@ def test_ensure_corpus_indexes_the_real_corpus_once(tmp_path, embedder, settings
     assert second.chunks_embedded == 0 and second.seconds < 2
     top = kb.search("push pull anxiety habit forces of a switch", k=2, source="corpus")
     assert top[0].source == "corpus" and top[0].path.endswith(".md")
+    # A second, fresh index on this machine gets the corpus from the vector cache.
+    fresh = KnowledgeBase(settings, index_dir=tmp_path / "ci2", notes_dirs=[], embedder=embedder)
+    cached = fresh.ensure_corpus()
+    assert cached.chunks_embedded == 0 and len(cached.added) == len(articles)
+    again = fresh.search("push pull anxiety habit forces of a switch", k=2, source="corpus")
+    assert [p.id for p in again] == [p.id for p in top]
     block = format_passages(top)
     assert block.startswith("The numbered passages below are reference DATA")
     assert "[1] " in block and top[0].cite() in block
@@ -333,3 +348,23 @@ def test_manifest_is_sqlite_in_the_index_dir(make_kb, vault):
     con.close()
     assert n == 7 and kb.manifest_path.parent == kb.index_dir
     assert all(json.loads(r["pending_ids"]) == [] for r in manifest_rows(kb))
+
+
+def test_a_50_mb_note_is_truncated_not_a_crash(make_kb, tmp_path):
+    from companion.settings import load_settings
+
+    root = tmp_path / "huge"
+    root.mkdir()
+    line = b"- weekly notes about the launch checklist and the pricing page\n"
+    with (root / "huge.md").open("wb") as fh:
+        block = line * 16384
+        while fh.tell() < 50 * 1024 * 1024:
+            fh.write(block)
+    write(root, "small.md", "# Small\n\nA normal note next to the huge one.\n")
+    kb = make_kb(root, settings=load_settings(max_note_bytes=4000))
+    report = kb.sync()
+    assert sorted(report.added) == ["huge.md", "small.md"]
+    (reason,) = [r for p, r in report.truncated if p == "huge.md"]
+    assert reason.startswith("truncated at") and "(file is 52," in reason
+    assert 0 < report.chunks_embedded < 10
+    assert_consistent(kb)

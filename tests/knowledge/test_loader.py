@@ -36,6 +36,8 @@ def test_with_list_and_wikilinked_people(tmp_path):
     note = load(tmp_path, "m.md", "---\nwith: ['[[Dana Lee]]', Sam]\ntags: a, b\n---\nbody\n")
     assert note.person == ["Dana Lee", "Sam"]
     assert note.tags == ["a", "b"]
+    bare = load(tmp_path, "b.md", "---\nwith: [[Dana Lee]]\n---\nbody\n")  # YAML: nested list
+    assert bare.person == ["Dana Lee"]
 
 
 def test_date_from_file_name_and_invalid_date(tmp_path):
@@ -87,7 +89,9 @@ def test_person_matching_is_case_insensitive():
 
 
 def test_discovery_skips_hidden_folders_and_globs(vault):
-    found = {p.relative_to(vault).as_posix() for p in loader.iter_files(vault, exclude=["drafts/*"])}
+    found = {
+        p.relative_to(vault).as_posix() for p in loader.iter_files(vault, exclude=["drafts/*"])
+    }
     assert "drafts/secret.md" not in found
     assert not any(f.startswith((".obsidian", ".trash")) for f in found)
     assert "planning.txt" in found and "people/sam.md" in found

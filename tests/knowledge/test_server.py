@@ -54,7 +54,9 @@ def chroma_server(tmp_path):
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.close()
-                pytest.fail("chroma server did not start:\n" + (tmp_path / "chroma.log").read_text())
+                pytest.fail(
+                    "chroma server did not start:\n" + (tmp_path / "chroma.log").read_text()
+                )
             time.sleep(0.2)
         yield url
     finally:
@@ -67,7 +69,9 @@ def chroma_server(tmp_path):
         log.close()
 
 
-def test_sync_and_search_through_a_chroma_server(chroma_server, monkeypatch, vault, tmp_path, embedder):
+def test_sync_and_search_through_a_chroma_server(
+    chroma_server, monkeypatch, vault, tmp_path, embedder
+):
     from companion.knowledge.index import KnowledgeBase
     from companion.settings import load_settings
 
