@@ -1,0 +1,104 @@
+"""The coach on the real embedded model and a real chromadb index of small data."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from companion import locations
+from companion.coaching.questions import advice_spans, analyse, is_good_open_question
+from companion.coaching.schemas import AgendaInputs, JTBDInputs, MentorInputs
+from companion.coaching.session import CoachingSession
+from companion.llm import get_provider
+from companion.settings import load_settings
+
+pytestmark = pytest.mark.model
+
+FIXTURE = locations.evals_dir() / "scenarios" / "agenda" / "fixtures" / "aisha-promotion"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """A real index over two corpus articles and a fixture notes folder, and the default model."""
+    from companion.knowledge.embeddings import shared_minilm
+    from companion.knowledge.index import KnowledgeBase
+
+    root = tmp_path_factory.mktemp("world")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for name in ("socratic-questioning.md", "one-on-ones.md", "jtbd-interviews.md"):
+        shutil.copy(locations.corpus_dir() / name, corpus / name)
+    notes = root / "notes"
+    shutil.copytree(FIXTURE, notes)
+    settings = load_settings()
+    kb = KnowledgeBase(settings, index_dir=root / "index", notes_dirs=[notes], corpus_dir=corpus,
+                       embedder=shared_minilm(2))
+    kb.sync()
+    provider = get_provider(settings)  # the default embedded model
+    return settings, kb, provider, notes
+
+
+def make_session(world, mode="socratic") -> CoachingSession:
+    settings, kb, provider, _ = world
+    s = CoachingSession(settings, provider=provider, knowledge=kb, mode=mode)
+    s.prepare()
+    return s
+
+
+def test_socratic_turn_asks_an_open_question_without_advice(world):
+    s = make_session(world)
+    reply = s.respond("I have to decide whether to put Aisha up for promotion before the launch.")
+    assert reply.questions and all(is_good_open_question(analyse(q)) for q in reply.questions)
+    body = reply.text.split("*Drawing on")[0]
+    assert not advice_spans(body)
+    assert reply.cited and all(c.path.endswith(".md") for c in reply.cited)
+    assert "promotion" in reply.text.lower()
+
+
+def test_agenda_on_real_model_carries_items_and_adds_up(world):
+    _, kb, _, _ = world
+    s = make_session(world, "agenda")
+    reply = s.run_structured("agenda", AgendaInputs(person="Aisha", relationship="my_report", duration_minutes=30,
+                                                    on_mind="Her promotion case is stuck waiting on the calibration."))
+    agenda = reply.structured
+    assert sum(sec["minutes"] for sec in agenda["sections"]) == 30
+    carried = {i["text"] for sec in agenda["sections"] for i in sec["items"] if i["kind"] == "action_item"}
+    expected = {a.text for a in kb.action_items(person="Aisha", open_only=True)}
+    assert expected and carried == expected
+    for q in reply.questions:
+        assert is_good_open_question(analyse(q)), q
+
+
+def test_jtbd_guide_on_real_model(world):
+    s = make_session(world, "jtbd")
+    reply = s.run_structured("jtbd", JTBDInputs(product="Ledgerly", switch="switched from spreadsheets to a budgeting app",
+                                                interviewee="a freelancer who switched last month"))
+    guide = reply.structured
+    assert len(guide["timeline"]) == 6 and all(b["questions"] for b in guide["timeline"])
+    assert len(guide["forces"]) == 4 and all(b["questions"] for b in guide["forces"])
+    for q in reply.questions:
+        a = analyse(q)
+        assert not a.hypothetical and not a.leading, q
+
+
+def test_mentor_prompts_on_real_model(world):
+    s = make_session(world, "mentor")
+    reply = s.run_structured("mentor", MentorInputs(mentee="Aisha", situation="Aisha wants to become a group PM but struggles to say no to sales."))
+    n = len(reply.questions)
+    assert 8 <= n <= 12
+    assert not any(advice_spans(q) for q in reply.questions)
+
+
+def test_saved_agenda_and_commitments_are_reindexed(world, tmp_path):
+    settings, kb, provider, _ = world
+    from companion.coaching.session import commit_action, save_note
+
+    s = make_session(world, "agenda")
+    reply = s.run_structured("agenda", AgendaInputs(person="Aisha", duration_minutes=20))
+    notes = tmp_path / "notes"
+    path = save_note(notes, reply)
+    assert path.read_text().startswith("---\ndate:")
+    committed = commit_action(notes, "Aisha", "Draft the promotion packet by Friday")
+    assert "- [ ] Draft the promotion packet by Friday" in Path(committed).read_text()
