@@ -1,0 +1,1 @@
+"""Screens: the chat, past sessions, structured-mode forms, the source viewer, pickers."""

@@ -1,0 +1,1 @@
+"""Widgets of the chat screen. They post messages; they never call the coaching session."""

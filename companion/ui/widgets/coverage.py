@@ -1,0 +1,38 @@
+"""Which Socratic question types this conversation has asked so far."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+# The same five types as `companion.coaching.questions.SOCRATIC_TYPES` (a test keeps them in
+# step); that module compiles its analyser's patterns on import, which the first frame skips.
+SOCRATIC_TYPES = ("clarity", "assumptions", "reasons_evidence", "alternate_viewpoints", "implications")
+TYPE_LABELS = {
+    "clarity": "clarity",
+    "assumptions": "assumptions",
+    "reasons_evidence": "evidence",
+    "alternate_viewpoints": "viewpoints",
+    "implications": "implications",
+}
+
+
+class CoverageMeter(Static):
+    """`Covered 2/5  ■ clarity ■ assumptions □ evidence □ viewpoints □ implications`."""
+
+    covered: reactive[frozenset[str]] = reactive(frozenset())
+
+    def render(self) -> Text:
+        types = [t for t in SOCRATIC_TYPES if t in TYPE_LABELS]
+        done = [t for t in types if t in self.covered]
+        text = Text()
+        text.append(f"Covered {len(done)}/{len(types)} ", style="bold")
+        for t in types:
+            if t in self.covered:
+                text.append(" ■ ", style="bold green")
+                text.append(TYPE_LABELS[t])
+            else:
+                text.append(" □ ", style="dim")
+                text.append(TYPE_LABELS[t], style="dim")
+        return text
