@@ -1,0 +1,182 @@
+"""The runner on a scripted model: isolated indexes, the output cache, parallel jobs, errors."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from companion.evals.cache import CachingProvider
+from companion.evals.runner import run_suite
+from companion.evals.scenario import load_scenario, load_scenarios
+from companion.llm.base import ChatMessage
+from companion.llm.fake import ScriptedProvider
+from companion.locations import evals_dir
+from companion.settings import load_settings
+
+DANA = evals_dir() / "scenarios" / "agenda" / "agenda-report-dana-checkout-slip.yaml"
+QUESTION = '{"question": "What do you mean by a launch that is ready for customers?"}'
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip(), "utf-8")
+    return path
+
+
+@pytest.fixture()
+def scenario_dir(tmp_path) -> Path:
+    folder = tmp_path / "scenarios"
+    write(folder, "socratic/launch.yaml", """
+        id: launch
+        mode: socratic
+        description: A launch date under pressure.
+        tags: [smoke]
+        turns:
+          - user: the launch is in two weeks and the payments work is half done
+          - user: my director only cares about the date
+        checks:
+          - no_advice
+          - {check: question_count, min: 1, max: 3}
+          - {check: mentions, any: [launch]}
+          - cites_sources
+          - {check: judge, rubric: "Is the coach curious?", min: 4}
+        """)
+    write(folder, "socratic/pricing.yaml", """
+        id: pricing
+        mode: socratic
+        description: A pricing change.
+        turns:
+          - user: we want to raise prices for the pro plan next month
+        checks:
+          - {check: mentions, any: [Marco]}
+        """)
+    return folder
+
+
+def test_cache_serves_the_second_run_without_calling_the_model(scenario_dir):
+    scenarios = load_scenarios(scenario_dir)
+    provider = ScriptedProvider(default=QUESTION)
+    settings = load_settings()
+
+    first = run_suite(scenarios, settings, provider=provider, include_corpus=False)
+    calls = len(provider.history)
+    assert calls > 0 and first["cache"]["misses"] == calls and first["cache"]["hits"] == 0
+
+    second = run_suite(scenarios, settings, provider=provider, include_corpus=False)
+    assert len(provider.history) == calls  # not one new generation
+    assert second["cache"]["hits"] == calls and second["cache"]["misses"] == 0
+    def texts(summary):
+        return [[o["text"] for o in s["outputs"]] for s in summary["scenarios"]]
+
+    assert texts(second) == texts(first)
+
+    forced = run_suite(scenarios, settings, provider=provider, include_corpus=False, use_cache=False)
+    assert len(provider.history) == 2 * calls and forced["cache"]["hits"] == 0
+
+
+def test_cache_key_covers_model_prompt_and_params(tmp_path):
+    msgs = [ChatMessage(role="user", content="hi")]
+    a = CachingProvider(ScriptedProvider(name="m1"), tmp_path)
+    b = CachingProvider(ScriptedProvider(name="m2"), tmp_path)
+    base = a.key("structured", msgs, {"temperature": 0.3})
+    assert base == a.key("structured", list(msgs), {"temperature": 0.3})
+    assert base != b.key("structured", msgs, {"temperature": 0.3})
+    assert base != a.key("structured", [ChatMessage(role="user", content="hi!")], {"temperature": 0.3})
+    assert base != a.key("structured", msgs, {"temperature": 0.7})
+    assert base != a.key("stream", msgs, {"temperature": 0.3})
+
+
+def test_cached_stream_replays_the_text_and_skips_failed_streams(tmp_path):
+    from companion.llm.base import LLMError
+
+    inner = ScriptedProvider(["hello there friend"], fail_after_tokens=None)
+    cached = CachingProvider(inner, tmp_path)
+    msgs = [ChatMessage(role="user", content="hi")]
+    assert "".join(cached.stream(msgs)) == "hello there friend"
+    assert "".join(cached.stream(msgs)) == "hello there friend"
+    assert len(inner.history) == 1
+
+    broken = CachingProvider(ScriptedProvider(["a b c d"], fail_after_tokens=2), tmp_path / "b")
+    with pytest.raises(LLMError):
+        "".join(broken.stream(msgs))
+    assert not list((tmp_path / "b").rglob("*.json"))  # a half stream is never stored
+
+
+def test_summary_is_well_formed_and_isolated(scenario_dir):
+    scenarios = load_scenarios(scenario_dir)
+    summary = run_suite(scenarios, load_settings(), provider=ScriptedProvider(default=QUESTION),
+                        include_corpus=False)
+    assert summary["model"] == "scripted" and summary["total"] == 2
+    by_id = {s["id"]: s for s in summary["scenarios"]}
+    launch, pricing = by_id["launch"], by_id["pricing"]
+    assert launch["passed"] is True and pricing["passed"] is False
+    judge = next(c for c in launch["checks"] if c["name"] == "judge")
+    assert judge["skipped"] is True and judge["passed"] is None
+    assert summary["skipped_checks"] == 1 and summary["by_check"]["judge"]["pass_rate"] is None
+    assert summary["pass_rate"] == 0.5
+    assert [o["role"] for o in launch["outputs"]] == ["reply", "reply"]
+    assert launch["outputs"][0]["user"].startswith("the launch is in two weeks")
+    assert {"latency_s", "tokens", "fallbacks", "guard"} <= set(launch)
+    assert launch["guard"]["replies"] == 2
+    # the second turn's stem does not fit the scripted answer, so the bank supplied it
+    assert launch["fallbacks"] == 1 and summary["by_mode"]["socratic"]["fallback_share"] == pytest.approx(1 / 3, abs=1e-3)
+    json.dumps(summary)  # serialisable as it is
+
+
+def test_agenda_scenario_uses_its_own_notes_and_scores_action_items():
+    scenario = load_scenario(DANA)
+    summary = run_suite([scenario], load_settings(), provider=ScriptedProvider(), include_corpus=False)
+    entry = summary["scenarios"][0]
+    checks = {c["name"]: c for c in entry["checks"]}
+    assert entry["error"] is None
+    assert checks["carries_action_items"]["passed"] is True, checks["carries_action_items"]["detail"]
+    assert checks["cites_sources"]["passed"] is True, checks["cites_sources"]["detail"]
+    assert checks["timebox_total"]["passed"] is True
+    output = entry["outputs"][0]
+    assert output["role"] == "output" and output["structured"]["person"] == "Dana"
+    # the scripted model's answer is no JSON, so every suggested question came from the bank
+    assert entry["fallbacks"] == 1 and entry["guard"]["fallback_slots"] >= 1
+
+
+def test_parallel_jobs_give_the_same_results(scenario_dir):
+    scenarios = [*load_scenarios(scenario_dir), load_scenario(DANA)]
+    settings = load_settings()
+    serial = run_suite(scenarios, settings, provider=ScriptedProvider(default=QUESTION), include_corpus=False)
+    parallel = run_suite(scenarios, settings, provider=ScriptedProvider(default=QUESTION), include_corpus=False,
+                         jobs=3, use_cache=False)
+
+    def strip(summary):
+        return [(s["id"], s["passed"], [c["passed"] for c in s["checks"]], [o["text"] for o in s["outputs"]])
+                for s in summary["scenarios"]]
+
+    assert strip(parallel) == strip(serial)
+
+
+def test_a_scenario_that_crashes_is_reported_not_fatal(scenario_dir):
+    from companion.llm.base import LLMError
+
+    class Broken(ScriptedProvider):
+        def _structured_json(self, *args, **kwargs):
+            raise LLMError("the model fell over")
+
+    summary = run_suite(load_scenarios(scenario_dir), load_settings(), provider=Broken(), include_corpus=False)
+    for entry in summary["scenarios"]:
+        assert entry["passed"] is False and "the model fell over" in entry["error"]
+        assert all(c["passed"] is False and "not scored" in c["detail"] for c in entry["checks"])
+    assert summary["errors"] == 2
+
+
+def test_a_scripted_judge_is_used_and_cached(scenario_dir):
+    scenarios = load_scenarios(scenario_dir)[:1]
+    judge = ScriptedProvider(name="judge-model", default='{"label": 5}')
+    summary = run_suite(scenarios, load_settings(), provider=ScriptedProvider(default=QUESTION),
+                        judge_provider=judge, include_corpus=False)
+    check = next(c for c in summary["scenarios"][0]["checks"] if c["name"] == "judge")
+    assert check["passed"] is True and summary["judge"] == "judge-model"
+    run_suite(scenarios, load_settings(), provider=ScriptedProvider(default=QUESTION),
+              judge_provider=judge, include_corpus=False)
+    assert len(judge.history) == 1
