@@ -1,0 +1,223 @@
+"""Retrieval benchmark: ingest speed, memory, query latency and re-sync of synthetic notes.
+
+    python benchmarks/retrieval.py [--sizes 1000,10000] [--queries 50] [--threads 2]
+
+Prints ONE JSON object, `{"runs": [...]}`, one entry per size:
+
+- `chunks`: chunks indexed; `files`; `avg_chunk_tokens` (WordPiece tokens the model read per chunk)
+- `ingest_chunks_per_s`: full `KnowledgeBase.sync()` (load, chunk, embed, store, manifest)
+- `raw_embed_chunks_per_s`: the same model through onnxruntime alone on the same texts
+- `ingest_peak_rss_mib`: peak resident memory of the process after the ingest
+- `query_p50_ms`, `query_p95_ms`: `KnowledgeBase.search(k=5)` (embed + chromadb + MMR)
+- `raw_query_p95_ms`: chromadb's own `collection.query(query_texts=...)` on the same
+  collection with the same embedding function; `ratio_p95` = query_p95_ms / raw_query_p95_ms
+- `resync_unchanged_s`: a second sync of the unchanged folder
+
+Each size runs in a fresh child process (so peak memory is per size), in a temporary
+COMPANION_HOME: nothing touches your real index. Embedding dominates: ~12-15 chunks/s on 2
+cores, so 1,000 chunks take ~1.5 min and 10,000 ~15 min (plus the same again for the raw pass).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
+SECTIONS_PER_FILE = 10
+SECTION_TOKENS = 196  # WordPiece tokens per section body: one chunk per section, near the budget
+
+_WORDS = (
+    "roadmap stakeholder discovery interview customer churn retention pricing onboarding "
+    "experiment metric hypothesis backlog sprint release launch feedback mentor mentee "
+    "one-on-one agenda career promotion hiring culture diversity decision tradeoff risk "
+    "estimate scope deadline dependency engineering design sales marketing support executive "
+    "strategy vision okr outcome output prioritisation moscow impact effort confidence switch "
+    "forces anxiety habit push pull timeline evidence assumption question clarify viewpoint "
+    "implication reversible irreversible premortem journal delegate autonomy ownership coach "
+    "underperformance expectations goals growth learning the a of to and in for with on that "
+    "we they our team product manager week quarter plan review update problem solution user"
+)
+VOCAB = tuple(_WORDS.split())
+
+
+def _paragraph(rng: random.Random, tokens: int, count) -> str:
+    """Sentences of vocabulary words, cut at the word where the text reaches `tokens`."""
+    words: list[str] = []
+    while True:
+        sentence = [rng.choice(VOCAB) for _ in range(rng.randint(8, 16))]
+        sentence[0] = sentence[0].capitalize()
+        sentence[-1] += "."
+        for word in sentence:
+            if count(" ".join([*words, word])) > tokens:
+                return " ".join(words)
+            words.append(word)
+
+
+def make_notes(root: Path, chunks: int, count, seed: int = 7) -> int:
+    rng = random.Random(seed)
+    files = max(1, -(-chunks // SECTIONS_PER_FILE))
+    made = 0
+    for f in range(files):
+        sections = []
+        for s in range(SECTIONS_PER_FILE):
+            if made >= chunks:
+                break
+            sections.append(
+                f"## Topic {s}: {rng.choice(VOCAB)} {rng.choice(VOCAB)}\n\n{_paragraph(rng, SECTION_TOKENS, count)}\n"
+            )
+            made += 1
+        folder = root / f"area-{f % 20:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        date = f"2026-{1 + f % 12:02d}-{1 + f % 28:02d}"
+        person = rng.choice(["Dana", "Sam", "Priya", "Lee", "Ana"])
+        (folder / f"{date} note {f}.md").write_text(
+            f"---\ntitle: Synthetic note {f}\nperson: {person}\ntags: [bench]\n---\n"
+            f"# Synthetic note {f}\n\n" + "\n".join(sections),
+            "utf-8",
+        )
+    return files
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    idx = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[idx]
+
+
+def run_one(size: int, queries: int, threads: int) -> dict:
+    from companion.knowledge import chunker, loader
+    from companion.knowledge.embeddings import shared_minilm
+    from companion.knowledge.index import KnowledgeBase, embed_text
+    from companion.settings import load_settings
+
+    work = Path(os.environ["COMPANION_HOME"])
+    notes = work / "notes"
+    settings = load_settings(threads=threads)
+    embedder = shared_minilm(threads)
+    files = make_notes(notes, size, embedder.count_tokens)
+    embedder.embed(["warm up the session"])
+    kb = KnowledgeBase(settings, notes_dirs=[notes], include_corpus=False, embedder=embedder)
+
+    def progress(done: int, total: int, current: str) -> None:
+        if done and (done % 100 == 0 or done == total):
+            print(f"  ingest {done}/{total}", file=sys.stderr, flush=True)
+
+    t0 = time.perf_counter()
+    report = kb.sync(progress)
+    ingest_s = time.perf_counter() - t0
+    peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    chunks = kb.status().chunks
+    assert report.chunks_embedded == chunks, (report.chunks_embedded, chunks)
+
+    # The same texts the index embedded, straight through onnxruntime.
+    texts: list[str] = []
+    for path in loader.iter_files(notes):
+        note = loader.load_note(path, notes)
+        assert isinstance(note, loader.Note)
+        for c in chunker.chunk_lines(
+            note.lines, note.body_start, count_tokens=embedder.count_tokens
+        ):
+            texts.append(embed_text(note.title, c.heading, c.text))
+    assert len(texts) == chunks
+    avg_tokens = statistics.mean(embedder.count_tokens(t) for t in texts)
+    t0 = time.perf_counter()
+    embedder.embed(texts)
+    raw_s = time.perf_counter() - t0
+
+    rng = random.Random(11)
+    qs = [" ".join(rng.choice(VOCAB) for _ in range(rng.randint(4, 9))) for _ in range(queries)]
+    for q in qs[:3]:
+        kb.search(q, k=5)
+    ours: list[float] = []
+    for q in qs:
+        t0 = time.perf_counter()
+        kb.search(q, k=5)
+        ours.append((time.perf_counter() - t0) * 1000)
+    store = kb.store()
+    for q in qs[:3]:
+        store.query_texts([q], 5)
+    raw: list[float] = []
+    for q in qs:
+        t0 = time.perf_counter()
+        store.query_texts([q], 5)
+        raw.append((time.perf_counter() - t0) * 1000)
+
+    t0 = time.perf_counter()
+    again = kb.sync()
+    resync_s = time.perf_counter() - t0
+    assert again.chunks_embedded == 0
+
+    p95, raw_p95 = _pct(ours, 95), _pct(raw, 95)
+    return {
+        "chunks": chunks,
+        "files": files,
+        "avg_chunk_tokens": round(avg_tokens, 1),
+        "ingest_chunks_per_s": round(chunks / ingest_s, 2),
+        "raw_embed_chunks_per_s": round(chunks / raw_s, 2),
+        "ingest_peak_rss_mib": round(peak_rss_mib, 1),
+        "query_p50_ms": round(_pct(ours, 50), 2),
+        "query_p95_ms": round(p95, 2),
+        "raw_query_p95_ms": round(raw_p95, 2),
+        "ratio_p95": round(p95 / raw_p95, 2) if raw_p95 else None,
+        "resync_unchanged_s": round(resync_s, 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000", help="comma-separated chunk counts")
+    parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.one is not None:
+        print(json.dumps(run_one(args.one, args.queries, args.threads)))
+        return 0
+
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    runs = []
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix="companion-bench-") as home:
+            env = dict(os.environ, COMPANION_HOME=home, ORT_DISABLE_TELEMETRY="1")
+            for var in (
+                "COMPANION_CHROMA_URL",
+                "COMPANION_EMBEDDING_ENDPOINT",
+                "COMPANION_NOTES_DIRS",
+            ):
+                env.pop(var, None)
+            print(f"size {size}: generating, ingesting, querying...", file=sys.stderr, flush=True)
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--one",
+                    str(size),
+                    "--queries",
+                    str(args.queries),
+                    "--threads",
+                    str(args.threads),
+                ],
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+                check=True,
+            )
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(json.dumps({"runs": runs}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
