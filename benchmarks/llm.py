@@ -37,10 +37,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-SYSTEM = "You are a thoughtful coach for product managers. Ask one open question."
+SYSTEM = "You are a thoughtful coach for product managers."
 USER = (
     "My manager wants me to cut scope for the March launch and I disagree: the onboarding "
-    "flow is what customers complained about most in the interviews."
+    "flow is what customers complained about most in the interviews. Write a numbered list of "
+    "ten open questions a mentor could ask me about this."
 )
 
 

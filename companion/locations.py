@@ -76,6 +76,11 @@ def eval_cache_dir() -> Path:
     return _ensure(cache_dir() / "eval-outputs")
 
 
+def prefix_cache_dir() -> Path:
+    """Saved llama.cpp states of the fixed system prompts (no user text)."""
+    return _ensure(cache_dir() / "prefix-kv")
+
+
 def log_file() -> Path:
     return _ensure(data_dir() / "logs") / "companion.log"
 

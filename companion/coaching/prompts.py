@@ -63,6 +63,14 @@ class PromptTemplate(BaseModel):
         return out[0].strip(), out[1].strip()
 
 
+def _variables(text: str) -> set[str]:
+    return {
+        m.group("named") or m.group("braced")
+        for m in string.Template.pattern.finditer(text)
+        if m.group("named") or m.group("braced")
+    }
+
+
 def parse_prompt(text: str, path: str = "<string>") -> PromptTemplate:
     if not text.startswith("---"):
         raise PromptError(f"{path}: a prompt file starts with front matter (---)")
@@ -82,13 +90,17 @@ def parse_prompt(text: str, path: str = "<string>") -> PromptTemplate:
     if "user" not in sections:
         raise PromptError(f"{path}: needs a '=== user ===' section")
     declared = set(meta.variables)
-    used = {
-        m.group("named") or m.group("braced")
-        for m in string.Template.pattern.finditer(body)
-        if m.group("named") or m.group("braced")
-    }
+    used = _variables(body)
     if used - declared:
         raise PromptError(f"{path}: uses undeclared variable(s) {sorted(used - declared)}")
+    in_system = _variables(sections.get("system", ""))
+    if in_system:
+        # The system section is the fixed prefix llama.cpp reuses (and caches on disk, so it
+        # must never hold user text): variables belong in the user section.
+        raise PromptError(
+            f"{path}: the system section must be fixed text; move {sorted(in_system)} "
+            "to the user section"
+        )
     return PromptTemplate(
         meta=meta, system=sections.get("system", ""), user=sections["user"], path=path
     )

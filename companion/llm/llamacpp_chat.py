@@ -23,6 +23,8 @@ class ChatLlamaCpp(BaseChatModel):
     temperature: float = 0.3
     max_tokens: int = 256
     repeat_penalty: float = 1.1
+    prefix_cache: Any = None
+    """A `PrefixCache` that primes llama.cpp with the system prompt's saved state."""
 
     @property
     def _llm_type(self) -> str:
@@ -39,10 +41,16 @@ class ChatLlamaCpp(BaseChatModel):
             params["response_format"] = kwargs.pop("response_format")
         return params
 
+    def _prime(self, messages: list[dict]) -> None:
+        if self.prefix_cache is not None:
+            self.prefix_cache.prime(self.llama, messages)
+
     def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
         params = self._params(stop, kwargs)
+        dicts = to_dicts(messages)
         with self.lock:
-            out = self.llama.create_chat_completion(messages=to_dicts(messages), **params)
+            self._prime(dicts)
+            out = self.llama.create_chat_completion(messages=dicts, **params)
         choice = out["choices"][0]
         usage = out.get("usage") or {}
         message = AIMessage(
@@ -53,9 +61,11 @@ class ChatLlamaCpp(BaseChatModel):
 
     def _stream(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         params = self._params(stop, kwargs)
+        dicts = to_dicts(messages)
         self.lock.acquire()
         try:
-            stream = self.llama.create_chat_completion(messages=to_dicts(messages), stream=True, **params)
+            self._prime(dicts)
+            stream = self.llama.create_chat_completion(messages=dicts, stream=True, **params)
             try:
                 for part in stream:
                     delta = part["choices"][0].get("delta", {}).get("content")

@@ -188,7 +188,12 @@ class LocalProvider(Provider):
 
             path = model_file(self.spec)
             llama, lock = load_llama(path, n_ctx=self.n_ctx, n_threads=self.n_threads, seed=self.seed)
-            self._chat_model = ChatLlamaCpp(llama=llama, lock=lock, temperature=self.temperature)
+            from companion.llm.prefix_cache import PrefixCache
+
+            cache = PrefixCache(locations.prefix_cache_dir(), self.spec.sha256, self.n_ctx)
+            self._chat_model = ChatLlamaCpp(
+                llama=llama, lock=lock, temperature=self.temperature, prefix_cache=cache
+            )
         return self._chat_model
 
     def stream(self, messages, *, max_tokens=256, temperature=None, cancel=None) -> Iterator[str]:

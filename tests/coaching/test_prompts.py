@@ -31,6 +31,16 @@ def test_undeclared_variable_is_refused():
         parse_prompt(text)
 
 
+def test_a_variable_in_the_system_section_is_refused():
+    # The system section is the reusable (and disk-cached) prefix: it never holds user text.
+    text = (
+        "---\nname: t\nversion: 1\ndescription: d\nvariables: [a]\n---\n"
+        "=== system ===\nCoach about $a\n=== user ===\n$a\n"
+    )
+    with pytest.raises(PromptError, match="system section must be fixed"):
+        parse_prompt(text)
+
+
 def test_bad_front_matter_is_refused():
     with pytest.raises(PromptError, match="front matter"):
         parse_prompt("---\nname: [\n---\n=== user ===\nx\n")
