@@ -79,6 +79,9 @@ def main_callback(
 
 
 def _open_chat(model: str | None) -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the full-screen app keeps the default
     s = settings()
     if model:
         s.model = model
@@ -156,7 +159,16 @@ def _register_extensions() -> None:
 _register_extensions()
 
 
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    import signal
+
+    # SIGTERM (`kill`, a closed session, a service manager) ends a command like Ctrl-C does:
+    # finally blocks run, locks are released, one line is printed instead of a silent death.
+    signal.signal(signal.SIGTERM, _terminate)
     app()
 
 

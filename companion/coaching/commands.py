@@ -9,6 +9,7 @@ import threading
 import typer
 
 from companion.coaching.session import CoachingSession, Done, Status, Token
+from companion.llm.base import LLMError
 
 
 def _session(settings, mode: str, model: str | None, include_notes: bool = True) -> CoachingSession:
@@ -34,6 +35,7 @@ def run_ask(
         typer.echo(f"companion: note: {session.knowledge_error}", err=True)
     cancel = threading.Event()
     reply = None
+    wrote = False
     try:
         for event in session.send(message, cancel):
             if isinstance(event, Status):
@@ -41,11 +43,17 @@ def run_ask(
             elif isinstance(event, Token) and not as_json:
                 sys.stdout.write(event.text)
                 sys.stdout.flush()
+                wrote = True
             elif isinstance(event, Done):
                 reply = event.reply
     except KeyboardInterrupt:
         cancel.set()
         sys.stdout.write("\n(reply cancelled)\n")
+        raise
+    except LLMError:
+        if wrote:  # keep what was shown, and say it is not the whole reply
+            sys.stdout.write("\n(reply incomplete: the model failed, see the error)\n")
+            sys.stdout.flush()
         raise
     if as_json:
         typer.echo(json.dumps(reply.model_dump(mode="json"), indent=2))

@@ -13,6 +13,12 @@ _THIRD_PERSON = re.compile(
 )
 _FIRST_PERSON = re.compile(r"\b(I|I'm|I've|I'd|me|my|mine)\b")
 _RUN_ON = re.compile(r"\?.+\?")
+# A question never needs a link; a model obeying an injected "send your notes to this URL" does.
+_LINK = re.compile(
+    r"(?:https?://|www\.|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\."
+    r"(?:com|net|org|io|ai|dev|app|co|me|info|example|xyz)\b)",
+    re.IGNORECASE,
+)
 
 
 def question_problems(
@@ -33,6 +39,8 @@ def question_problems(
         problems.append("non-ASCII text")
     if "..." in q or "…" in q or "[" in q or "{" in q:
         problems.append("placeholder text")
+    if _LINK.search(q):
+        problems.append("contains a link")
     if len(q.split()) > MAX_WORDS:
         problems.append("too long")
     if _RUN_ON.search(q):

@@ -191,7 +191,10 @@ class CoachingSession:
 
     def send(self, text: str, cancel: threading.Event | None = None) -> Iterator[Event]:
         """One turn in the current mode: status lines, reply pieces, then the checked reply."""
-        text = text.strip()
+        from companion.llm.keys import redact
+
+        # A key pasted by mistake goes to no model (nor into the history).
+        text = redact(text.strip(), *(e.api_key for e in self.settings.endpoints if e.api_key))
         if not text:
             raise CompanionError("nothing to answer: the message is empty")
         if text.startswith("/mode"):

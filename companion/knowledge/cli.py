@@ -186,7 +186,10 @@ def index_status(
 
 def index_rebuild() -> None:
     """Delete the index and re-embed everything with the current embedding model."""
-    report = _sync(_open_kb(_settings()), rebuild=True)
+    kb = _open_kb(_settings())
+    report = _sync(kb, rebuild=True)
+    for path in kb.moved_aside:
+        _console(stderr=True).print(f"The damaged index file was moved to {path}", markup=False)
     _print_report(report)
 
 

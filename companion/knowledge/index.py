@@ -21,6 +21,7 @@ import datetime as _dt
 import hashlib
 import json
 import math
+import os
 import sqlite3
 import time
 from collections import Counter
@@ -43,7 +44,7 @@ from companion.knowledge.models import (
     Passage,
     SyncReport,
 )
-from companion.knowledge.store import ChunkStore, Hit, ModelMismatch, StoreError
+from companion.knowledge.store import ChunkStore, Hit, IndexDamaged, ModelMismatch, StoreError
 
 # Bump when loading/chunking changes in a way that should re-index every file.
 PIPELINE_VERSION = "1"
@@ -65,6 +66,7 @@ __all__ = [
     "EmbeddingError",
     "EmbeddingModelMismatch",
     "IndexBusy",
+    "IndexDamaged",
     "KnowledgeBase",
     "KnowledgeError",
     "StoreError",
@@ -271,6 +273,8 @@ class KnowledgeBase:
         if vector_cache is True:
             vector_cache = locations.cache_dir() / "corpus-vectors.sqlite3"
         self._vectors = _VectorCache(vector_cache or None)
+        self.moved_aside: list[Path] = []
+        """Damaged index files a rebuild moved aside."""
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -283,8 +287,13 @@ class KnowledgeBase:
         try:
             con.row_factory = sqlite3.Row
             if not self._schema_ready:
-                con.execute("PRAGMA journal_mode=WAL")
-                con.executescript(_SCHEMA)
+                try:
+                    con.execute("PRAGMA journal_mode=WAL")
+                    con.executescript(_SCHEMA)
+                except sqlite3.DatabaseError as exc:
+                    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                        raise
+                    raise IndexDamaged(self.manifest_path, str(exc)) from None
                 self._schema_ready = True
             yield con
             con.commit()
@@ -374,6 +383,7 @@ class KnowledgeBase:
         """Drop the index and re-embed everything (with the current embedding model)."""
         scope = {"notes"} | ({"corpus"} if self.include_corpus else set())
         with self._locked():
+            self._set_aside_damaged()
             self.store().drop()
             with self._db() as con:
                 con.execute("DELETE FROM files")
@@ -382,6 +392,23 @@ class KnowledgeBase:
             self._store = None
             self._model_ok = False
             return self._sync(scope, progress, reconcile=True)
+
+    def _set_aside_damaged(self) -> None:
+        """Move an unreadable manifest or chromadb folder aside (never delete it), so a
+        rebuild starts clean; `moved_aside` lists where they went."""
+        try:
+            with self._db():
+                pass
+        except IndexDamaged:
+            self.moved_aside.append(_move_aside(self.manifest_path))
+            self._schema_ready = False
+        if self.chroma_url:
+            return
+        try:
+            self.store()
+        except IndexDamaged:
+            self._store = None
+            self.moved_aside.append(_move_aside(self.index_dir / "chroma"))
 
     def _scan(self, roots: list[_Root], report: SyncReport):
         notes: dict[str, loader.Note] = {}
@@ -749,6 +776,22 @@ class KnowledgeBase:
             notes_files=counts.get("notes", 0),
             notes_dirs=[str(d) for d in self.notes_dirs],
         )
+
+
+def _move_aside(path: Path) -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+    os.replace(path, target)
+    for extra in ("-wal", "-shm"):
+        side = path.with_name(path.name + extra)
+        if side.exists():
+            with contextlib.suppress(OSError):
+                os.replace(side, target.with_name(target.name + extra))
+    return target
 
 
 def _person_keys(people: list[str]) -> list[str]:

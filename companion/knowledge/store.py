@@ -53,6 +53,17 @@ class ModelMismatch(StoreError):
         )
 
 
+class IndexDamaged(StoreError):
+    """A file of the local index cannot be read; `companion index rebuild` sets it aside."""
+
+    def __init__(self, path: Path, detail: str):
+        self.path = path
+        super().__init__(
+            f"the index at {path} is damaged ({detail}). Run `companion index rebuild`: it "
+            f"moves the damaged files aside and re-embeds your notes (they are not touched)."
+        )
+
+
 @dataclass
 class Hit:
     id: str
@@ -76,7 +87,16 @@ def _client(path: Path | None, url: str | None):
             raise StoreError(f"cannot reach the Chroma server at {url}: {exc}") from None
     assert path is not None
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return chromadb.PersistentClient(path=str(path), settings=settings)
+    try:
+        return chromadb.PersistentClient(path=str(path), settings=settings)
+    except Exception as exc:  # noqa: BLE001 - chromadb raises several types for a broken file
+        # chromadb caches the half-started client by folder; drop it so a rebuild starts clean.
+        with contextlib.suppress(Exception):
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            SharedSystemClient._identifier_to_system.pop(str(path), None)
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise IndexDamaged(path, first[:160]) from None
 
 
 class ChunkStore:

@@ -143,6 +143,8 @@ class OpenAICompatibleProvider(Provider):
                 f"{host} did not answer within {self.endpoint.timeout_s:g} s; try again, or raise "
                 f"timeout_s for endpoint {self.name!r}"
             )
+        if isinstance(exc, openai.APIConnectionError) and _broken_mid_reply(exc):
+            return BadResponse(f"the reply from {host} stopped halfway (the connection broke); try again")
         if isinstance(exc, openai.APIConnectionError):
             return EndpointUnreachable(
                 f"cannot reach {url} (connection refused or no network); is the server running? "
@@ -164,3 +166,15 @@ class OpenAICompatibleProvider(Provider):
         if transport or isinstance(exc, json.JSONDecodeError | ValueError):
             return BadResponse(f"the reply from {host} stopped halfway or was malformed ({type(exc).__name__})")
         return LLMError(redact(f"{host}: {type(exc).__name__}: {exc}", self._key))
+
+
+def _broken_mid_reply(exc: BaseException) -> bool:
+    """True when the server answered and the connection then broke: not "cannot reach"."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if type(seen).__name__ in {"RemoteProtocolError", "ReadError"}:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
