@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -167,7 +169,11 @@ def save_setting(key: str, value) -> Path:
     data = tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
     data[key] = value
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(tomli_w.dumps(data), "utf-8")
+    # A name of our own (two processes may save at once), user-only (the file may hold keys),
+    # then an atomic rename: a reader sees the old file or the whole new one.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(tomli_w.dumps(data))
     tmp.replace(path)
     return path

@@ -77,6 +77,9 @@ def test_save_setting_keeps_other_keys(companion_home):
     save_setting("notes_dirs", ["/tmp/notes"])
     s = load_settings()
     assert s.top_k == 5 and [str(p) for p in s.notes_dirs] == ["/tmp/notes"]
+    # The config file may hold endpoint keys: user-only, and no temporary file left behind.
+    assert locations.config_file().stat().st_mode & 0o077 == 0
+    assert [p.name for p in locations.config_file().parent.iterdir()] == ["config.toml"]
 
 
 def test_help_imports_no_heavy_library():
