@@ -29,7 +29,8 @@ _SWAP = {
 }
 _FILLERS = re.compile(
     r"^(?:(?:so|ok|okay|well|hi|hey|hello|honestly|basically|um|uh|yeah|right|anyway|"
-    r"i think|i guess|i feel like|to be honest)[,!.]?\s+)+",
+    # "I think"/"I feel like" stay: dropping them would turn the user's view into our statement.
+    r"i guess|to be honest)[,!.]?\s+)+",
     re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -274,8 +275,6 @@ def reflection(message: str, *, max_words: int = 24) -> str:
             and first.lower() in {"it", "there", "the", "a", "an", "this"}
         ):
             swapped = swapped[0].lower() + swapped[1:]
-    if not swapped.lower().startswith(("you", "your")):
-        return f"It sounds like {swapped}."
     return f"It sounds like {swapped}."
 
 
