@@ -277,11 +277,15 @@ async def test_new_session_clears_the_conversation(make_app):
     app = make_app({"question": QUESTION})
     async with app.run_test(size=SIZE) as pilot:
         await ready(app, pilot)
+        welcome = app.chat.transcript.query("#welcome")
+        assert welcome and "what is on your mind" in str(welcome.first().render())
         await type_and_send(pilot, MESSAGE)
         await settle(app, pilot)
+        assert not app.chat.transcript.query("#welcome")  # the conversation has begun
         first = app.chat.session_id
         await pilot.press("ctrl+n")
         await pilot.pause()
+        assert app.chat.transcript.query("#welcome")  # an empty session says how to begin
         assert not app.chat.query(UserMessage) and app.chat.session_id is None
         assert app.host.session.history == [] and app.chat.covered == frozenset()
         assert app.store.get(first) is not None

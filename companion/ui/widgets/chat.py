@@ -131,9 +131,26 @@ class StructuredResult(Vertical):
         self.border_subtitle = f"saved to {where}"
 
 
+WELCOME = (
+    "Tell me what is on your mind: a 1:1 coming up, a hard decision, a conflict you are in. "
+    "In Socratic mode I ask questions instead of giving advice; say \"what would you do?\" or "
+    "type /advice when you want my view.\n\n"
+    "Ctrl+T switches to a 1:1 agenda (with the open action items from your notes), a JTBD "
+    "interview guide, or discussion prompts for a mentee. Ctrl+P lists every command."
+)
+
+
 class Transcript(VerticalScroll, can_focus=False):
     """The conversation; sticks to the bottom while a reply streams. Not focusable, so Tab
-    goes from the prompt straight to the sources; PageUp/PageDown scroll it from anywhere."""
+    goes from the prompt straight to the sources; PageUp/PageDown scroll it from anywhere.
+    An empty conversation shows a short welcome that says how to begin."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(WELCOME, id="welcome", classes="note", markup=False)
+
+    async def _drop_welcome(self) -> None:
+        for widget in self.query("#welcome"):
+            await widget.remove()
 
     def follow(self) -> None:
         """Stick to the bottom once the conversation is taller than the view (Textual's
@@ -149,6 +166,7 @@ class Transcript(VerticalScroll, can_focus=False):
             self.scroll_home(animate=False)
 
     async def add_user(self, text: str) -> UserMessage:
+        await self._drop_welcome()
         widget = UserMessage(text)
         await self.mount(widget)
         self.follow()
@@ -156,6 +174,7 @@ class Transcript(VerticalScroll, can_focus=False):
 
     async def add_assistant(self, *, text: str = "", mode: str = "socratic",
                             status: str = "") -> AssistantMessage:
+        await self._drop_welcome()
         widget = AssistantMessage(text=text, mode=mode)
         await self.mount(widget)
         widget.set_status(status)
@@ -163,6 +182,7 @@ class Transcript(VerticalScroll, can_focus=False):
         return widget
 
     async def add_structured(self, reply: Reply) -> StructuredResult:
+        await self._drop_welcome()
         widget = StructuredResult(reply)
         await self.mount(widget)
         self.follow()
@@ -176,4 +196,5 @@ class Transcript(VerticalScroll, can_focus=False):
 
     async def clear(self) -> None:
         await self.remove_children()
+        await self.mount(Static(WELCOME, id="welcome", classes="note", markup=False))
         self.follow()
