@@ -21,14 +21,31 @@ from companion.coaching.schemas import (
 )
 from companion.llm.base import LLMError, Provider
 
+_FROM = re.compile(r"\bfrom (.+?) (?:to|for) ", re.IGNORECASE)
+# A "fire" switch: the thing cancelled is the old way the timeline is about.
+_FIRED = re.compile(
+    r"^(?:cancell?ed|stopped using|left|quit|dropped) (.+?)(?: and | for | to |, |$)", re.IGNORECASE
+)
+# A trial that ended in keeping the old way: the kept way is what stopped working first.
+_KEPT = re.compile(r"\b(?:decided to keep|kept|stayed with) (.+)$", re.IGNORECASE)
+
 
 def job_phrase(inputs: JTBDInputs) -> str:
     """What the interviewee used to do, as a phrase the probes can carry."""
-    m = re.search(r"\bfrom (.+?) (?:to|for) ", inputs.switch + " ", re.IGNORECASE)
-    if m:
-        old = m.group(1).strip().rstrip(",")
-        return f"using {old}"
-    return f"the way you worked before {inputs.product}"
+    switch = " ".join(inputs.switch.split())
+    for pattern, lead in ((_FROM, "using "), (_FIRED, "using "), (_KEPT, "")):
+        m = pattern.search(switch + (" " if pattern is _FROM else ""))
+        if m:
+            old = m.group(1).strip().rstrip(",.")
+            # The interviewer never says "our": that is pitching, not listening.
+            old = re.sub(r"^our\b", "the", old, flags=re.IGNORECASE)
+            return f"{lead}{old}"
+    return f"the way you worked before {short_name(inputs.product)}"
+
+
+def short_name(product: str) -> str:
+    """'Reps, a home workout app' -> 'Reps': probes stay short enough to pass the guard."""
+    return product.split(",")[0].strip() or product
 
 
 def _checked(questions: list[str]) -> list[str]:
@@ -43,15 +60,18 @@ def build_guide(
     """(guide, how many personalised probes were rejected and left to the bank)."""
     data = load_prompt("jtbd-probes").meta.data
     probes = bank.load_bank()["jtbd"]
-    values = {"job": job_phrase(inputs), "product": inputs.product}
+    values = {"job": job_phrase(inputs), "product": short_name(inputs.product)}
 
     def filled(templates: list[str], key: str, n: int) -> list[str]:
+        # Check every filled probe first, then pick: a stage never ends up empty because the
+        # two probes picked happened to fail the guard for this product's wording.
+        usable = _checked([bank.fill(t, **values) for t in templates])
         chosen: list[str] = []
-        for _ in range(n):
+        for _ in range(min(n, len(usable))):
             chosen.append(
-                bank.pick(templates, f"{inputs.product}|{key}|{len(chosen)}", avoid=set(chosen))
+                bank.pick(usable, f"{inputs.product}|{key}|{len(chosen)}", avoid=set(chosen))
             )
-        return _checked([bank.fill(t, **values) for t in dict.fromkeys(chosen)])
+        return chosen
 
     personal: dict[str, str | None] = dict.fromkeys(TIMELINE_STAGES)
     rejected = 0

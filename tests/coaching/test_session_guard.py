@@ -188,6 +188,30 @@ def test_jtbd_guide_has_six_stages_four_forces_and_clean_questions():
     assert guide["rules"] and "## Interviewer rules" in reply.text
 
 
+@pytest.mark.parametrize(
+    ("switch", "job"),
+    [
+        ("switched from spreadsheets to a budgeting app", "using spreadsheets"),
+        ("cancelled a home workout app subscription and joined a climbing gym",
+         "using a home workout app subscription"),
+        ("stopped using our online whiteboard and went back to slides", "using the online whiteboard"),
+        ("trialled an analytics tool and decided to keep building in-house dashboards",
+         "building in-house dashboards"),
+        ("started using Reps", "the way you worked before Reps"),
+    ],
+)
+def test_jtbd_probes_name_the_old_way_and_no_stage_is_left_empty(switch, job):
+    from companion.coaching.jtbd import build_guide, job_phrase
+
+    inputs = JTBDInputs(product="Reps, a home workout app with video classes", switch=switch,
+                        interviewee="a former subscriber")
+    assert job_phrase(inputs) == job
+    guide, _ = build_guide(inputs, provider=None)  # the bank alone, as when every draft fails
+    for block in guide.timeline + guide.forces:
+        assert block.questions, block.key
+        assert all(not analyse(q).hypothetical and len(q.split()) <= 25 for q in block.questions)
+
+
 def test_mentor_prompts_are_balanced_and_grouped():
     s, _ = session()
     reply = s.run_structured("mentor", MentorInputs(
