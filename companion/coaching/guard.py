@@ -12,6 +12,8 @@ _THIRD_PERSON = re.compile(
     r"\b(the user|the person|the pm|the client|the coachee)\b", re.IGNORECASE
 )
 _FIRST_PERSON = re.compile(r"\b(I|I'm|I've|I'd|me|my|mine)\b")
+# "Tell me about…", "Walk me through…": the interviewer's "me" is the opener, not first person.
+_INTERVIEW_OPENER = re.compile(r"^(?:Tell|Walk|Show) me\b")
 _RUN_ON = re.compile(r"\?.+\?")
 # A question never needs a link; a model obeying an injected "send your notes to this URL" does.
 _LINK = re.compile(
@@ -47,7 +49,7 @@ def question_problems(
         problems.append("several questions at once")
     if _THIRD_PERSON.search(q):
         problems.append("talks about 'the user'")
-    if not allow_first_person and _FIRST_PERSON.search(q):
+    if not allow_first_person and _FIRST_PERSON.search(_INTERVIEW_OPENER.sub("", q)):
         problems.append("first person")
     if a.form != "open":
         problems.append("closed question" if a.form == "closed" else "no question")

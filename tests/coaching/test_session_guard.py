@@ -240,3 +240,13 @@ def test_resume_restores_covered_types():
     s2, _ = session()
     s2.load_history(s.history)
     assert s2.covered_types == s.covered_types
+
+
+def test_interview_openers_are_not_first_person():
+    from companion.coaching.guard import question_problems
+
+    assert question_problems("Tell me about the first time the spreadsheet let you down?") == []
+    assert question_problems("Walk me through how you compared the two tools?") == []
+    # The interviewee's experience, not the interviewer's: still refused.
+    assert "first person" in question_problems("Tell me about the first time I switched tools?")
+    assert "first person" in question_problems("What do you think of my plan for the launch?")
