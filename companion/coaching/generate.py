@@ -22,10 +22,15 @@ class Slot:
     problems: list[str] = field(default_factory=list)
 
 
+_TAIL = "[ -!#->@-~]"  # 0x20-0x7E less 0x22 (") and 0x3F (?); ranges only, no escapes
+
+
 def stem_pattern(stem: str, *, min_tail: int = 5, max_tail: int = 110) -> str:
     # `[.]`, never `\.`: llama.cpp's grammar converter rejects that escape at sampling time.
     escaped = re.sub(r"([\\^$.|?*+()\[\]{}])", r"[\1]", stem)
-    return f'^{escaped} [^"?\\n]{{{min_tail},{max_tail}}}[?]$'
+    # The tail is printable ASCII without `"` or `?`: small models otherwise drift into other
+    # scripts mid-question, and one question mark ends it.
+    return f"^{escaped} {_TAIL}{{{min_tail},{max_tail}}}[?]$"
 
 
 def slots_schema(slots: list[Slot]) -> tuple[type[BaseModel], dict]:

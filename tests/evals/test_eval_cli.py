@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 from pathlib import Path
 
 import pytest
+from support import write_dedented as write
 from typer.testing import CliRunner
 
 from companion.cli import app
 from companion.llm.fake import ScriptedProvider
 
 QUESTION = '{"question": "What do you mean by a launch that is ready for customers?"}'
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip(), "utf-8")
-    return path
 
 
 @pytest.fixture()

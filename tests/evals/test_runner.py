@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
+from support import write_dedented as write
 
 from companion.evals.cache import CachingProvider
 from companion.evals.runner import run_suite
@@ -18,13 +18,6 @@ from companion.settings import load_settings
 
 DANA = evals_dir() / "scenarios" / "agenda" / "agenda-report-dana-checkout-slip.yaml"
 QUESTION = '{"question": "What do you mean by a launch that is ready for customers?"}'
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip(), "utf-8")
-    return path
 
 
 @pytest.fixture()

@@ -1,0 +1,14 @@
+"""Helpers shared by the test folders (on the path through pytest's `pythonpath`)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+
+def write_dedented(folder: Path, name: str, text: str) -> Path:
+    """Write `text` (dedented, leading blank lines dropped) to folder/name, making folders."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip(), "utf-8")
+    return path
