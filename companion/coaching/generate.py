@@ -78,7 +78,7 @@ def write_questions(
     for slot in slots:
         text = " ".join(str(getattr(reply, slot.key, "")).split())
         slot.problems = question_problems(
-            text, user_text=user_text, examples=examples, interview=interview
+            text, user_text=user_text, examples=examples, interview=interview, stem=slot.stem
         )
         if not text.startswith(slot.stem):
             slot.problems.append("wrong opening")

@@ -23,6 +23,25 @@ _LINK = re.compile(
 )
 
 
+RUN_WORDS = 5  # this many words in a row from an example is a copy, however long the rest
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def _shares_run(question: str, example: str, stem: str = "", n: int = RUN_WORDS) -> bool:
+    """True when the question repeats `n` words in a row of the example, not counting the
+    forced `stem` both may start with (every question of its slot does)."""
+    q, ex, lead = _words(question), _words(example), _words(stem)
+    if lead and q[: len(lead)] == lead:
+        q = q[len(lead):]
+    if lead and ex[: len(lead)] == lead:
+        ex = ex[len(lead):]
+    runs = {tuple(ex[i : i + n]) for i in range(len(ex) - n + 1)}
+    return any(tuple(q[i : i + n]) in runs for i in range(len(q) - n + 1))
+
+
 def question_problems(
     question: str,
     *,
@@ -30,6 +49,7 @@ def question_problems(
     examples: tuple[str, ...] = (),
     allow_first_person: bool = False,
     interview: bool = False,
+    stem: str = "",
 ) -> list[str]:
     """Why a generated question may not reach the user ([] when it may)."""
     problems = []
@@ -61,11 +81,14 @@ def question_problems(
         problems.append("advice")
     if user_text and overlap(q, user_text) > 0.85 and len(q.split()) > 8:
         problems.append("echoes the user's message")
-    if any(overlap(q, ex) > 0.7 for ex in examples):
+    if any(overlap(q, ex) > 0.7 or _shares_run(q, ex, stem) for ex in examples):
         problems.append("copies the example")
-    if (
+    if interview and re.search(r"\bour\b", q, re.IGNORECASE):
+        # "our CRM", "our client follow-ups": the researcher talks as the vendor.
+        problems.append("speaks as the company")
+    elif (
         interview
-        and re.search(r"\b(our|we|us)\b", q, re.IGNORECASE)
+        and re.search(r"\b(we|us)\b", q, re.IGNORECASE)
         and re.search(r"\b(product|app|tool|feature)\b", q, re.IGNORECASE)
     ):
         problems.append("pitches the product")

@@ -250,3 +250,22 @@ def test_interview_openers_are_not_first_person():
     # The interviewee's experience, not the interviewer's: still refused.
     assert "first person" in question_problems("Tell me about the first time I switched tools?")
     assert "first person" in question_problems("What do you think of my plan for the launch?")
+
+
+def test_a_copied_example_phrase_and_the_vendors_voice_are_refused():
+    from companion.coaching.guard import question_problems
+
+    example = "Tell me about the first time the paper timesheets cost you a weekend."
+    copied = ("Tell me about the first time the paper timesheets cost you a weekend. "
+              "What did you notice about your client follow-ups?")
+    stem = "Tell me about the first time"
+    assert "copies the example" in question_problems(
+        copied, examples=(example,), interview=True, stem=stem
+    )
+    # Sharing only the forced opening words is not copying.
+    own = "Tell me about the first time the shared inbox lost a client's request?"
+    assert question_problems(own, examples=(example,), interview=True, stem=stem) == []
+    vendor = "Walk me through how you compared our CRM to the shared inbox?"
+    assert "speaks as the company" in question_problems(vendor, interview=True)
+    assert question_problems("Who else was involved in the switch that we should talk to?",
+                             interview=True) == []
