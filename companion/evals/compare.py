@@ -121,24 +121,21 @@ def print_comparison(result: dict[str, Any], label_a: str = "A", label_b: str = 
     console.print(f"[bold]A[/] {label_a}: {result['a']['model']} ({_pct(result['a']['pass_rate'])})   "
                   f"[bold]B[/] {label_b}: {result['b']['model']} ({_pct(result['b']['pass_rate'])})   "
                   f"{result['paired']} paired scenarios")
-    if result["newly_failing"]:
-        table = Table(title=f"newly failing in B ({len(result['newly_failing'])})", title_style="bold red")
+    def flipped(rows: list[dict], verb: str, style: str) -> None:
+        table = Table(title=f"newly {verb}ing in B ({len(rows)})", title_style=style)
         table.add_column("scenario")
         table.add_column("mode")
-        table.add_column("checks that flipped to fail", overflow="fold")
-        for row in result["newly_failing"]:
+        table.add_column(f"checks that flipped to {verb}", overflow="fold")
+        for row in rows:  # only a failing row can carry an error
             table.add_row(row["id"], row["mode"], row.get("error") or ", ".join(row["checks"]) or "-")
         console.print(table)
+
+    if result["newly_failing"]:
+        flipped(result["newly_failing"], "fail", "bold red")
     else:
         console.print("[green]no newly failing scenarios[/]")
     if result["newly_passing"]:
-        table = Table(title=f"newly passing in B ({len(result['newly_passing'])})", title_style="bold green")
-        table.add_column("scenario")
-        table.add_column("mode")
-        table.add_column("checks that flipped to pass", overflow="fold")
-        for row in result["newly_passing"]:
-            table.add_row(row["id"], row["mode"], ", ".join(row["checks"]) or "-")
-        console.print(table)
+        flipped(result["newly_passing"], "pass", "bold green")
 
     level = int(result["bootstrap"]["level"] * 100)
     for title, rows in (("by mode", {"(all)": result["overall"], **result["by_mode"]}), ("by check", result["by_check"])):

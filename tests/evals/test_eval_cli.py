@@ -7,13 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
+from support import QUESTION_JSON as QUESTION
 from support import write_dedented as write
 from typer.testing import CliRunner
 
 from companion.cli import app
 from companion.llm.fake import ScriptedProvider
-
-QUESTION = '{"question": "What do you mean by a launch that is ready for customers?"}'
 
 
 @pytest.fixture()

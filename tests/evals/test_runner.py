@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from support import QUESTION_JSON as QUESTION
 from support import write_dedented as write
 
 from companion.evals.cache import CachingProvider
@@ -17,7 +18,6 @@ from companion.locations import evals_dir
 from companion.settings import load_settings
 
 DANA = evals_dir() / "scenarios" / "agenda" / "agenda-report-dana-checkout-slip.yaml"
-QUESTION = '{"question": "What do you mean by a launch that is ready for customers?"}'
 
 
 @pytest.fixture()

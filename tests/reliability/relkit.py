@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -13,12 +12,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from support import QUESTION, QUESTION_JSON  # noqa: F401 - re-exported to the suite
 from support.servers import RecordingServer
 
 ROOT = Path(__file__).resolve().parents[2]
 NET_LOG_ENV = "COMPANION_TEST_NET_LOG"
-QUESTION = "What do you mean by a launch that is ready for customers?"
-QUESTION_JSON = json.dumps({"question": QUESTION})
 
 # Loaded by every subprocess through PYTHONPATH: any connect or name lookup beyond loopback is
 # refused and written to the log, and the telemetry switch is recorded when onnxruntime loads.

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from knowledge.kb_helpers import assert_consistent, planned_ids
-from relkit import write_config
+from relkit import QUESTION_JSON, write_config
 from ui.uikit import SIZE, ready, settle
 
 from companion import locations
@@ -56,7 +56,7 @@ async def test_the_app_survives_a_damaged_index_and_sessions_database(home, tmp_
     (home / "data" / "index" / "chroma" / "chroma.sqlite3").write_bytes(GARBAGE)
     locations.sessions_db().write_bytes(GARBAGE)
     app = make_app(load_settings(), provider=ScriptedProvider(
-        default='{"question": "What do you mean by a launch that is ready for customers?"}'))
+        default=QUESTION_JSON))
     async with app.run_test(size=SIZE) as pilot:
         await ready(app, pilot)
         messages = " ".join(n.message for n in app._notifications)

@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from relkit import endpoint_toml, net_log_lines, write_config
+from relkit import QUESTION_JSON, endpoint_toml, net_log_lines, write_config
 from ui.uikit import SIZE, UIKnowledge, ready, settle
 
 from companion import locations
@@ -145,7 +145,7 @@ async def test_export_names_from_the_app_cannot_escape_the_folder(tmp_path):
     notes = tmp_path / "notes"
     notes.mkdir()
     app = make_app(load_settings(), knowledge=UIKnowledge(notes), provider=ScriptedProvider(
-        default='{"question": "What do you mean by a launch that is ready for customers?"}'))
+        default=QUESTION_JSON))
     async with app.run_test(size=SIZE) as pilot:
         await ready(app, pilot)
         chat = app.chat

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
+
+# One open clarity question, as the scripted model answers a schema-constrained request.
+QUESTION = "What do you mean by a launch that is ready for customers?"
+QUESTION_JSON = json.dumps({"question": QUESTION})
 
 
 def write_dedented(folder: Path, name: str, text: str) -> Path:
