@@ -7,7 +7,12 @@ Prints ONE JSON object:
 - `model`: the embedded model measured (default: the settings' default model)
 - `assemble_s`: assembling (split models) and sha256-verifying the GGUF file into a fresh
   data dir, as the very first start on a machine does
+- `probe_s`: the once-per-machine crash probe (one short generation in a child process;
+  cached afterwards, so later starts skip it)
 - `load_s`: loading the verified file into llama.cpp (every later start)
+- `ttft_300_s`: median time to the first token at a ~300-token prompt (no prefix reuse)
+- `socratic_turn_s`: median of one Socratic turn end to end through `CoachingSession`
+  (retrieval over the bundled library, generation, guard), the index built beforehand
 - `ttft_s`: median time to the first streamed token through our provider
   (`LocalProvider.stream`, i.e. langchain's chat model over llama.cpp)
 - `decode_tok_s`: median decode speed through our provider (tokens after the first / time)
@@ -88,6 +93,11 @@ def main() -> None:
 
     provider = local.LocalProvider(name, n_ctx=settings.context_tokens,
                                    n_threads=settings.threads, seed=settings.seed)
+    from companion.llm.probe import ensure_runs
+
+    t0 = time.perf_counter()
+    ensure_runs(name, local.LOCAL_MODELS[name].sha256)
+    probe_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     provider.prepare()
     load_s = time.perf_counter() - t0
@@ -112,12 +122,37 @@ def main() -> None:
             ours.append(a)
             raw.append(b)
 
+    # A prompt of about 300 tokens, the size of a Socratic turn's prompt.
+    long_user = " ".join([USER] * 5)
+    long_messages = [ChatMessage(role="system", content=SYSTEM),
+                     ChatMessage(role="user", content=long_user)]
+    ttft_300 = []
+    for _ in range(args.runs):
+        llama.reset()
+        ttft_300.append(_timed_stream(provider.stream(long_messages, max_tokens=8,
+                                                      temperature=0.0))[0])
+    prompt_tokens = provider.count_tokens(SYSTEM + long_user)
+
+    from companion.coaching.session import CoachingSession
+
+    session_turns = []
+    for _ in range(args.runs):
+        session = CoachingSession(settings, provider=provider)
+        session.prepare()
+        t0 = time.perf_counter()
+        session.respond("My manager wants me to cut scope for the March launch and I disagree.")
+        session_turns.append(time.perf_counter() - t0)
+
     decode = statistics.median(_rate(d, n) for _, d, n in ours)
     raw_decode = statistics.median(_rate(d, n) for _, d, n in raw)
     print(json.dumps({
         "model": name,
         "assemble_s": round(assemble_s, 3),
+        "probe_s": round(probe_s, 3),
         "load_s": round(load_s, 3),
+        "ttft_300_s": round(statistics.median(ttft_300), 3),
+        "prompt_tokens_300": prompt_tokens,
+        "socratic_turn_s": round(statistics.median(session_turns), 3),
         "ttft_s": round(statistics.median(t for t, _, _ in ours), 3),
         "decode_tok_s": round(decode, 1),
         "raw_ttft_s": round(statistics.median(t for t, _, _ in raw), 3),

@@ -123,7 +123,8 @@ def models(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         return
     for row in rows:
         mark = "*" if row.get("default") else " "
-        typer.echo(f"{mark} {row['name']:<16} {row['kind']:<9} {row['description']}")
+        tier = f"tier {row['tier']:<6}" if row.get("tier") else ""
+        typer.echo(f"{mark} {row['name']:<16} {row['kind']:<9} {tier} {row['description']}")
         typer.echo(f"    {row['status']}")
         if row.get("assembled"):
             typer.echo(f"    assembled file: {row['assembled']}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import platform
 from collections.abc import Callable
 
 import typer
@@ -47,10 +48,15 @@ def run_doctor() -> int:
 
     results.append(_check("embedded runtime", runtime_probe))
 
-    from companion.llm.local import LOCAL_MODELS, model_file
+    from companion.llm.local import LOCAL_MODELS, installed, model_file
 
     for name, spec in LOCAL_MODELS.items():
+        if spec.extra != "local" and not installed(name):
+            typer.echo(f"  --    model {name}: not installed (opt-in: `make chat MODEL={name}`)")
+            continue
         results.append(_check(f"model {name}", lambda spec=spec: f"{model_file(spec)} (sha256 verified)"))
+    if s.model in LOCAL_MODELS and results[-1]:
+        results.append(_probe_local(s.model))
 
     def embedding_probe():
         from companion.knowledge.embeddings import default_embedding_files
@@ -94,3 +100,22 @@ def _probe_endpoint(endpoint) -> str:
     if names and endpoint.model not in names:
         raise RuntimeError(f"{endpoint.base_url} does not list model {endpoint.model!r} (it has: {', '.join(names[:5])})")
     return f"{endpoint.base_url} answers; model {endpoint.model!r}; key {'sent' if provider.has_key else 'not sent'}"
+
+
+def _probe_local(name: str) -> bool:
+    """Run the model in a child process: a native crash becomes a verdict, not a dead shell."""
+    from companion.llm.local import LOCAL_MODELS
+    from companion.llm.probe import cpu_features, llama_cpp_version, run_probe
+
+    features = cpu_features()
+    typer.echo(f"  info  CPU: {platform.machine()}, features: {', '.join(features) or 'unknown'}")
+    typer.echo(f"  info  llama-cpp-python {llama_cpp_version()}")
+    verdict = run_probe(name, LOCAL_MODELS[name].sha256)
+    if verdict.system_info:
+        typer.echo(f"  info  llama.cpp CPU kernels: {verdict.system_info}")
+    if verdict.ok:
+        typer.echo(f"  ok    model {name} runs here: {verdict.detail}")
+        return True
+    typer.echo(f"  FAIL  model {name} runs here: {verdict.detail}")
+    typer.echo(f"  fix: {verdict.advice()}")
+    return False

@@ -11,8 +11,8 @@ from pathlib import Path
 APP_NAME = "companion"
 HOME_ENV = "COMPANION_HOME"
 
-# The repository root (editable install): prompts/, corpus/ and evals/ live beside the package.
 PACKAGE_DIR = Path(__file__).resolve().parent
+# The repository root of a checkout; evals/ and benchmarks/ exist only there.
 PROJECT_DIR = PACKAGE_DIR.parent
 
 
@@ -85,12 +85,23 @@ def log_file() -> Path:
     return _ensure(data_dir() / "logs") / "companion.log"
 
 
+def _shipped(package: str) -> Path:
+    """Data that ships inside the package: found by import, in a checkout and a wheel alike.
+
+    pyproject.toml maps the repository's prompts/ and corpus/ to these packages, so an
+    editable install resolves them to the checkout and a wheel to site-packages.
+    """
+    from importlib.resources import files
+
+    return Path(str(files(package)))
+
+
 def prompts_dir() -> Path:
-    return PROJECT_DIR / "prompts"
+    return _shipped("companion.prompts")
 
 
 def corpus_dir() -> Path:
-    return PROJECT_DIR / "corpus"
+    return _shipped("companion.corpus")
 
 
 def evals_dir() -> Path:

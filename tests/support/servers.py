@@ -34,12 +34,12 @@ def wait_http(url: str, timeout: float = 120.0, proc: subprocess.Popen | None = 
 
 
 class LlamaServer:
-    """`python -m llama_cpp.server` on a GGUF file, on a free loopback port."""
+    """`python -m companion.llm.serve` (llama_cpp.server with our CPU guard) on a GGUF file, on a free loopback port."""
 
     def __init__(self, model_path: str, *, api_key: str | None = None, model_alias: str = "tiny"):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
-        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", model_path,
+        cmd = [sys.executable, "-m", "companion.llm.serve", "--model", model_path,
                "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "1024",
                "--n_threads", "1", "--model_alias", model_alias, "--verbose", "False"]
         if api_key:

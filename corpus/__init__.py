@@ -1,0 +1,1 @@
+"""The bundled library (`*.md`, `question-bank.yaml`), shipped as the package `companion.corpus`."""

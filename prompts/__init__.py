@@ -1,0 +1,1 @@
+"""The prompt files (`*.md`), shipped inside the wheel as the package `companion.prompts`."""
