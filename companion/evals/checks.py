@@ -362,9 +362,9 @@ class CitesSources(Check):
                 pool = run_wide + _action_spans(ev)
             else:  # not recorded: trust the output's own list of what it looked at
                 pool = [RetrievedSpan(*_span_of(s)) for s in ev.output.sources] + _action_spans(ev)
-            for ref in refs:
+            for found in refs:
                 total += 1
-                span = _span_of(ref)
+                span = _span_of(found)
                 if not any(r.covers(*span) for r in pool):
                     problems.append(f"output cites {span[0]}:{span[1]}-{span[2]}, which was never retrieved")
         if problems:
@@ -533,40 +533,47 @@ class TimeboxTotal(Check):
         return self.result(total == want, score, f"time boxes add up to {total} min (meeting: {want} min)")
 
 
+class _Coverage(Check):
+    """At least `min` of a JTBD guide's blocks (`part`: timeline or forces) have questions."""
+
+    part: ClassVar[str]
+    keys: ClassVar[tuple[str, ...]]
+    what: ClassVar[str]
+    min: int
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        covered = _blocks_covered((ev.structured or {}).get(self.part, []), self.keys)
+        missing = [k for k in self.keys if k not in covered]
+        detail = f"{len(covered)}/{len(self.keys)} {self.what} have questions" + (
+            f"; missing {missing}" if missing else ""
+        )
+        return self.result(len(covered) >= self.min, len(covered) / self.min, detail)
+
+
 @register
-class JtbdTimelineCoverage(Check):
+class JtbdTimelineCoverage(_Coverage):
     check: Literal["jtbd_timeline_coverage"] = "jtbd_timeline_coverage"
-    modes = frozenset({'jtbd'})
-    parameters = '`min`: int 1..6 (required)'
+    modes = frozenset({"jtbd"})
+    parameters = "`min`: int 1..6 (required)"
     description = (
-        'At least `min` of the six Switch timeline stages (first thought, passive looking, active '
-        'looking, deciding, first use, satisfaction) have at least one question.'
+        "At least `min` of the six Switch timeline stages (first thought, passive looking, active "
+        "looking, deciding, first use, satisfaction) have at least one question."
     )
+    part, keys, what = "timeline", TIMELINE_STAGES, "timeline stages"
     min: Annotated[int, Field(ge=1, le=6)]
 
-    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
-        covered = _blocks_covered((ev.structured or {}).get("timeline", []), TIMELINE_STAGES)
-        missing = [s for s in TIMELINE_STAGES if s not in covered]
-        detail = f"{len(covered)}/6 timeline stages have questions" + (f"; missing {missing}" if missing else "")
-        return self.result(len(covered) >= self.min, len(covered) / self.min, detail)
-
 
 @register
-class JtbdForcesCoverage(Check):
+class JtbdForcesCoverage(_Coverage):
     check: Literal["jtbd_forces_coverage"] = "jtbd_forces_coverage"
-    modes = frozenset({'jtbd'})
-    parameters = '`min`: int 1..4 (required)'
+    modes = frozenset({"jtbd"})
+    parameters = "`min`: int 1..4 (required)"
     description = (
-        'At least `min` of the four forces (push, pull, anxiety, habit) have at least one '
-        'question.'
+        "At least `min` of the four forces (push, pull, anxiety, habit) have at least one "
+        "question."
     )
+    part, keys, what = "forces", FORCES, "forces"
     min: Annotated[int, Field(ge=1, le=4)]
-
-    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
-        covered = _blocks_covered((ev.structured or {}).get("forces", []), FORCES)
-        missing = [f for f in FORCES if f not in covered]
-        detail = f"{len(covered)}/4 forces have questions" + (f"; missing {missing}" if missing else "")
-        return self.result(len(covered) >= self.min, len(covered) / self.min, detail)
 
 
 @register
