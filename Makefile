@@ -38,11 +38,14 @@ test: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check companion tests benchmarks
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/llm.py
 	$(PY) benchmarks/retrieval.py --sizes 1000
 	$(PY) benchmarks/startup.py
+	$(PY) benchmarks/analyser.py
 
 eval: $(VENV)/.installed-test
 	$(VENV)/bin/companion eval run

@@ -326,11 +326,10 @@ def _fp32_class():
     return Fp32MiniLM
 
 
-def corpus_texts(embedder, settings) -> tuple[list[str], list[str]]:
-    """(embed texts, article file names) of every corpus chunk, built as KnowledgeBase does."""
+def corpus_notes(settings) -> list[tuple]:
+    """(note, its lines with wikilinks resolved) for every corpus article, as KnowledgeBase loads them."""
     from companion import locations
-    from companion.knowledge import chunker, loader
-    from companion.knowledge.index import embed_text
+    from companion.knowledge import loader
 
     root = locations.corpus_dir()
     notes = []
@@ -339,10 +338,17 @@ def corpus_texts(embedder, settings) -> tuple[list[str], list[str]]:
         assert isinstance(note, loader.Note), note
         notes.append(note)
     titles = loader.title_index(notes)
+    return [(note, loader.resolved_lines(note, titles)) for note in notes]
+
+
+def corpus_texts(embedder, settings) -> tuple[list[str], list[str]]:
+    """(embed texts, article file names) of every corpus chunk, built as KnowledgeBase does."""
+    from companion.knowledge import chunker
+    from companion.knowledge.index import embed_text
+
     texts: list[str] = []
     docs: list[str] = []
-    for note in notes:
-        lines = loader.resolved_lines(note, titles)
+    for note, lines in corpus_notes(settings):
         for c in chunker.chunk_lines(lines, note.body_start, count_tokens=embedder.count_tokens):
             texts.append(embed_text(note.title, c.heading, c.text))
             docs.append(note.relpath)

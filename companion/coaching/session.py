@@ -22,6 +22,7 @@ from companion.coaching.schemas import (
     SourceRef,
 )
 from companion.errors import CompanionError
+from companion.fileutil import front_matter, unique_path
 from companion.llm.base import Provider
 
 MODES: tuple[str, ...] = ("socratic", "agenda", "jtbd", "mentor")
@@ -446,17 +447,12 @@ def save_note(folder: Path, reply: Reply, *, today: dt.date | None = None) -> Pa
     day = (today or dt.date.today()).isoformat()
     data = reply.structured or {}
     who = data.get("person") or data.get("mentee") or data.get("product") or ""
-    front = ["---", f"date: {day}", f"tags: [{reply.mode}, companion]"]
+    meta: dict[str, object] = {"date": dt.date.fromisoformat(day), "tags": [reply.mode, "companion"]}
     if data.get("person"):
-        front.append(f"person: {data['person']}")
-    front.append("---")
+        meta["person"] = str(data["person"])
     base = f"{day}-{reply.mode}" + (f"-{_slug(who)}" if who else "")
-    path = folder / f"{base}.md"
-    n = 2
-    while path.exists():
-        path = folder / f"{base}-{n}.md"
-        n += 1
-    path.write_text("\n".join(front) + "\n\n" + reply.text, "utf-8")
+    path = unique_path(folder, base, ".md")
+    path.write_text(front_matter(meta) + "\n" + reply.text, "utf-8")
     return path
 
 
@@ -468,8 +464,10 @@ def commit_action(folder: Path, person: str, text: str, *, today: dt.date | None
     line = f"- [ ] {' '.join(text.split())}"
     if not path.exists():
         path.write_text(
-            f"---\ndate: {day}\nperson: {person}\ntags: [agenda, companion]\n---\n\n"
-            f"# 1:1 with {person}\n\n## Next steps\n\n{line}\n",
+            front_matter(
+                {"date": dt.date.fromisoformat(day), "person": person, "tags": ["agenda", "companion"]}
+            )
+            + f"\n# 1:1 with {' '.join(person.split())}\n\n## Next steps\n\n{line}\n",
             "utf-8",
         )
         return path

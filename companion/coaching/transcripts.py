@@ -26,9 +26,13 @@ from pathlib import Path
 
 from companion import locations
 from companion.errors import CompanionError
+from companion.fileutil import move_aside, unique_path
 from companion.llm.keys import redact
+from companion.storage import Migration, SchemaError, open_versioned
 
 SCHEMA_VERSION = 1
+# schema version N -> the step that turns a version-N database into N+1 (see companion.storage).
+MIGRATIONS: dict[int, Migration] = {}
 DEFAULT_TITLE = "New session"
 
 _SCHEMA = """
@@ -64,6 +68,10 @@ _KEY_SHAPES = re.compile(
 
 class TranscriptError(CompanionError):
     """The sessions database could not be used."""
+
+
+class SessionsSchemaError(TranscriptError, SchemaError):
+    """The sessions database is newer than this companion, or its migration failed (exit 2)."""
 
 
 @dataclass
@@ -107,6 +115,8 @@ class TranscriptStore:
         self.secrets = [s for s in secrets if s]
         self.recovered_from: Path | None = None
         """Where a corrupt database was moved (None when the file was fine)."""
+        self.backup: Path | None = None
+        """The copy made before migrating an older database (None: nothing migrated)."""
         self.fts = False
         self._lock = threading.RLock()
         self._con = self._open()
@@ -122,22 +132,26 @@ class TranscriptStore:
         con = sqlite3.connect(self.path, timeout=10, check_same_thread=False, isolation_level=None)
         con.row_factory = sqlite3.Row
         try:
-            con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=FULL")
             con.execute("PRAGMA foreign_keys=ON")
             check = con.execute("PRAGMA quick_check").fetchone()
             if check is None or check[0] != "ok":
                 raise sqlite3.DatabaseError(f"integrity check failed: {check[0] if check else '?'}")
-            con.executescript(_SCHEMA)
+            self.backup = open_versioned(
+                con,
+                path=self.path,
+                what="sessions database",
+                schema=_SCHEMA,
+                current=SCHEMA_VERSION,
+                migrations=MIGRATIONS,
+                error=SessionsSchemaError,
+            )
+            con.execute("PRAGMA journal_mode=WAL")  # after the version check: a refused file stays as it was
             try:
                 con.execute(_FTS)
                 self.fts = True
             except sqlite3.OperationalError:
                 self.fts = False
-            con.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
-                (str(SCHEMA_VERSION),),
-            )
         except BaseException:
             con.close()
             raise
@@ -147,7 +161,7 @@ class TranscriptStore:
         try:
             return self._connect()
         except sqlite3.DatabaseError:
-            self.recovered_from = self._move_aside()
+            self.recovered_from = move_aside(self.path, "corrupt")
             try:
                 return self._connect()
             except sqlite3.DatabaseError as exc:
@@ -156,21 +170,6 @@ class TranscriptStore:
                 ) from None
         except OSError as exc:
             raise TranscriptError(f"cannot open the sessions database {self.path}: {exc}") from None
-
-    def _move_aside(self) -> Path:
-        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        n = 1
-        while target.exists():
-            n += 1
-            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
-        os.replace(self.path, target)
-        for extra in ("-wal", "-shm"):
-            side = self.path.with_name(self.path.name + extra)
-            if side.exists():
-                with contextlib.suppress(OSError):
-                    os.replace(side, target.with_name(target.name + extra))
-        return target
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -407,11 +406,7 @@ class TranscriptStore:
             raise TranscriptError(f"cannot create {folder}: {exc.strerror or exc}") from None
         base = folder.resolve()
         stem = safe_filename(f"{info.created[:10]} {info.title}", suffix="")
-        target = base / f"{stem}.md"
-        n = 1
-        while target.exists():
-            n += 1
-            target = base / f"{stem}-{n}.md"
+        target = unique_path(base, stem, ".md")
         if target.resolve().parent != base:  # cannot happen after safe_filename; checked anyway
             raise TranscriptError("refusing to write outside the export folder")
         tmp = target.with_name(f".{target.name}.tmp")

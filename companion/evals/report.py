@@ -160,6 +160,14 @@ def _bar_chart(title: str, rows: list[tuple[str, float | None, str]]) -> str:
     return "".join(parts)
 
 
+def check_description(name: str) -> str:
+    """What a check's pass means, from its registered class ('' for a check no longer known)."""
+    from companion.evals.checks import REGISTRY
+
+    cls = REGISTRY.get(name)
+    return " ".join(cls.description.replace("`", "").split()) if cls is not None else ""
+
+
 def _check_cell(c: dict[str, Any]) -> str:
     if c.get("skipped"):
         return '<span class="skip">skipped</span>'
@@ -215,11 +223,12 @@ def render_html(summary: dict[str, Any]) -> str:
     out.append("</table>")
 
     out.append("<h2>By check</h2><table><tr><th>check</th><th>passed</th><th>failed</th>"
-               "<th>skipped</th><th>pass rate</th></tr>")
+               "<th>skipped</th><th>pass rate</th><th>passes when</th></tr>")
     for name, c in by_check.items():
         out.append(
             f"<tr><td>{_e(name)}</td><td class=num>{c['passed']}</td><td class=num>{c['failed']}</td>"
-            f"<td class=num>{c['skipped']}</td><td class=num>{_pct(c.get('pass_rate'))}</td></tr>"
+            f"<td class=num>{c['skipped']}</td><td class=num>{_pct(c.get('pass_rate'))}</td>"
+            f"<td>{_e(check_description(name))}</td></tr>"
         )
     out.append("</table>")
 

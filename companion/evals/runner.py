@@ -35,9 +35,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+from companion.evals.checks import REGISTRY
 from companion.evals.scenario import Scenario
 from companion.evals.scorers import (
-    SCORERS,
     CheckResult,
     Evidence,
     Judge,
@@ -90,7 +90,7 @@ def check_scorers(scenarios: list[Scenario]) -> None:
     """Fail before any generation when a scenario uses a check without a scorer."""
     for s in scenarios:
         for check in s.checks:
-            if check.check not in SCORERS:
+            if check.check not in REGISTRY:
                 where = f"{s.path}: " if s.path else ""
                 raise UnknownCheckError(f"{where}unknown check {check.check!r} in scenario {s.id}")
 

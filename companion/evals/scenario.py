@@ -3,8 +3,9 @@
 One scenario per YAML file under `evals/scenarios/`. The format is a public interface,
 documented in `evals/README.md`; keep the two in step. Validation happens in two layers:
 
-1. pydantic models (strict, `extra="forbid"`), checks being a discriminated union on `check`
-   so a misspelt parameter is an error just like a misspelt check name;
+1. pydantic models (strict, `extra="forbid"`), each check validated by the class its `check`
+   names in the registry (`companion.evals.checks`), so a misspelt parameter is an error just
+   like a misspelt check name;
 2. cross-field rules that need the whole scenario (inputs a mode needs, checks that do not
    apply to a mode, ...), see `_scenario_rules`.
 
@@ -22,46 +23,28 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
+    PlainValidator,
     PrivateAttr,
+    SerializeAsAny,
     StringConstraints,
     ValidationError,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from companion.evals.checks import REGISTRY, Name, Text
+from companion.evals.checks import Check as BaseCheck
+
 __all__ = [
-    "CHECK_MODELS",
-    "CHECK_MODES",
-    "KNOWN_CHECKS",
     "MODE_INPUTS",
     "MODES",
-    "CarriesActionItems",
     "Check",
-    "CitesSources",
-    "Forbidden",
     "Inputs",
-    "Judge",
-    "JtbdForcesCoverage",
-    "JtbdTimelineCoverage",
-    "Mentions",
-    "NoAdvice",
-    "NoHypotheticalQuestions",
-    "NoLeadingQuestions",
-    "OpenQuestionRatio",
-    "PromptCount",
-    "QuestionCount",
     "Scenario",
     "ScenarioError",
-    "Sections",
-    "SocraticBalance",
-    "SocraticTypeCoverage",
-    "ThemeCount",
-    "TimeboxTotal",
     "Turn",
     "load_scenario",
     "load_scenarios",
@@ -73,12 +56,8 @@ Relationship = Literal["my_manager", "my_report", "mentor", "mentee"]
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MAX_FILE_BYTES = 256 * 1024  # scenario files are small; refuse anything absurd before parsing
-ADVICE_INVITED_TAG = "advice-invited"
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=120)]
-Phrases = Annotated[list[Text], Field(min_length=1)]
 
 
 class ScenarioError(ValueError):
@@ -94,186 +73,13 @@ class _Strict(BaseModel):
 
 
 # --------------------------------------------------------------------------------------- checks
+# The checks themselves live in `companion.evals.checks`; a scenario's `checks` list is
+# validated against its registry at validation time, so a registered check is known here.
 
 
-class _CheckBase(_Strict):
-    check: str
-
-    def params(self) -> dict[str, Any]:
-        """The check's parameters (everything but its name), unset optionals left out."""
-        return self.model_dump(exclude={"check"}, exclude_none=True)
-
-    @property
-    def label(self) -> str:
-        """A short readable form for tables, e.g. `question_count(min=1, max=3)`."""
-        params = self.params()
-        if not params:
-            return self.check
-        return f"{self.check}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
-
-
-class _Range(_CheckBase):
-    min: Annotated[int, Field(ge=0)] = 0
-    max: Annotated[int, Field(ge=0)] | None = None
-
-    @model_validator(mode="after")
-    def _min_or_max(self) -> _Range:
-        if not {"min", "max"} & self.model_fields_set:
-            raise PydanticCustomError("range_empty", "give at least one of 'min' or 'max'")
-        if self.max is not None and self.min > self.max:
-            raise PydanticCustomError(
-                "range_order",
-                "'min' ({lo}) is greater than 'max' ({hi})",
-                {"lo": self.min, "hi": self.max},
-            )
-        return self
-
-
-class NoAdvice(_CheckBase):
-    check: Literal["no_advice"] = "no_advice"
-
-
-class OpenQuestionRatio(_CheckBase):
-    check: Literal["open_question_ratio"] = "open_question_ratio"
-    min: Annotated[float, Field(ge=0.0, le=1.0)]
-
-
-class QuestionCount(_Range):
-    check: Literal["question_count"] = "question_count"
-
-
-class NoLeadingQuestions(_CheckBase):
-    check: Literal["no_leading_questions"] = "no_leading_questions"
-
-
-class NoHypotheticalQuestions(_CheckBase):
-    check: Literal["no_hypothetical_questions"] = "no_hypothetical_questions"
-
-
-class SocraticTypeCoverage(_CheckBase):
-    check: Literal["socratic_type_coverage"] = "socratic_type_coverage"
-    min: Annotated[int, Field(ge=1, le=6)]
-
-
-class CitesSources(_CheckBase):
-    check: Literal["cites_sources"] = "cites_sources"
-
-
-class Mentions(_CheckBase):
-    check: Literal["mentions"] = "mentions"
-    any: Phrases | None = None
-    all: Phrases | None = None
-
-    @model_validator(mode="after")
-    def _any_or_all(self) -> Mentions:
-        if self.any is None and self.all is None:
-            raise PydanticCustomError("mentions_empty", "give at least one of 'any' or 'all'")
-        return self
-
-
-class CarriesActionItems(_CheckBase):
-    check: Literal["carries_action_items"] = "carries_action_items"
-    person: Name
-
-
-class Sections(_CheckBase):
-    check: Literal["sections"] = "sections"
-    required: Phrases
-
-
-class TimeboxTotal(_CheckBase):
-    check: Literal["timebox_total"] = "timebox_total"
-    equals_duration: Literal[True] = True
-
-
-class JtbdTimelineCoverage(_CheckBase):
-    check: Literal["jtbd_timeline_coverage"] = "jtbd_timeline_coverage"
-    min: Annotated[int, Field(ge=1, le=6)]
-
-
-class JtbdForcesCoverage(_CheckBase):
-    check: Literal["jtbd_forces_coverage"] = "jtbd_forces_coverage"
-    min: Annotated[int, Field(ge=1, le=4)]
-
-
-class Forbidden(_CheckBase):
-    check: Literal["forbidden"] = "forbidden"
-    any: Phrases
-
-
-class Judge(_CheckBase):
-    check: Literal["judge"] = "judge"
-    rubric: Text
-    min: Annotated[int, Field(ge=1, le=5)]
-
-
-class PromptCount(_Range):
-    check: Literal["prompt_count"] = "prompt_count"
-
-
-class ThemeCount(_CheckBase):
-    check: Literal["theme_count"] = "theme_count"
-    min: Annotated[int, Field(ge=1)]
-
-
-class SocraticBalance(_CheckBase):
-    check: Literal["socratic_balance"] = "socratic_balance"
-    min_types: Annotated[int, Field(ge=1, le=6)]
-
-
-_CHECK_CLASSES: tuple[type[_CheckBase], ...] = (
-    NoAdvice,
-    OpenQuestionRatio,
-    QuestionCount,
-    NoLeadingQuestions,
-    NoHypotheticalQuestions,
-    SocraticTypeCoverage,
-    CitesSources,
-    Mentions,
-    CarriesActionItems,
-    Sections,
-    TimeboxTotal,
-    JtbdTimelineCoverage,
-    JtbdForcesCoverage,
-    Forbidden,
-    Judge,
-    PromptCount,
-    ThemeCount,
-    SocraticBalance,
-)
-CHECK_MODELS: dict[str, type[_CheckBase]] = {
-    cls.model_fields["check"].default: cls for cls in _CHECK_CLASSES
-}
-KNOWN_CHECKS: tuple[str, ...] = tuple(CHECK_MODELS)
-
-_ALL_MODES = frozenset(MODES)
-# Which modes each check can be applied to (a check outside its modes is a load error).
-CHECK_MODES: dict[str, frozenset[str]] = {
-    "no_advice": _ALL_MODES,
-    "open_question_ratio": _ALL_MODES,
-    "question_count": frozenset({"socratic"}),
-    "no_leading_questions": _ALL_MODES,
-    "no_hypothetical_questions": _ALL_MODES,
-    "socratic_type_coverage": frozenset({"socratic"}),
-    "cites_sources": _ALL_MODES,
-    "mentions": _ALL_MODES,
-    "carries_action_items": frozenset({"agenda"}),
-    "sections": frozenset({"agenda"}),
-    "timebox_total": frozenset({"agenda"}),
-    "jtbd_timeline_coverage": frozenset({"jtbd"}),
-    "jtbd_forces_coverage": frozenset({"jtbd"}),
-    "forbidden": _ALL_MODES,
-    "judge": _ALL_MODES,
-    "prompt_count": frozenset({"mentor"}),
-    "theme_count": frozenset({"mentor"}),
-    "socratic_balance": frozenset({"mentor"}),
-}
-assert set(CHECK_MODES) == set(CHECK_MODELS)
-
-
-def _normalise_check(value: Any) -> Any:
+def _normalise_check(value: Any) -> dict[str, Any]:
     """A bare name becomes `{"check": name}`; unknown names fail with the list of known ones."""
-    known = ", ".join(KNOWN_CHECKS)
+    known = ", ".join(REGISTRY)
     if isinstance(value, str):
         name: Any = value.strip()
         value = {"check": name}
@@ -293,7 +99,7 @@ def _normalise_check(value: Any) -> Any:
             "a check is a name or a mapping with a 'check' key, not {kind}",
             {"kind": type(value).__name__},
         )
-    if not isinstance(name, str) or name not in CHECK_MODELS:
+    if not isinstance(name, str) or name not in REGISTRY:
         raise PydanticCustomError(
             "unknown_check",
             "unknown check {name}; known checks: {known}",
@@ -302,28 +108,15 @@ def _normalise_check(value: Any) -> Any:
     return value
 
 
-Check = Annotated[
-    NoAdvice
-    | OpenQuestionRatio
-    | QuestionCount
-    | NoLeadingQuestions
-    | NoHypotheticalQuestions
-    | SocraticTypeCoverage
-    | CitesSources
-    | Mentions
-    | CarriesActionItems
-    | Sections
-    | TimeboxTotal
-    | JtbdTimelineCoverage
-    | JtbdForcesCoverage
-    | Forbidden
-    | Judge
-    | PromptCount
-    | ThemeCount
-    | SocraticBalance,
-    Field(discriminator="check"),
-    BeforeValidator(_normalise_check),
-]
+def _validate_check(value: Any) -> BaseCheck:
+    if isinstance(value, BaseCheck) and REGISTRY.get(value.check) is type(value):
+        return value
+    data = _normalise_check(value)
+    # A ValidationError raised here is reported under this item's location (checks[i].min).
+    return REGISTRY[data["check"]].model_validate(data)
+
+
+Check = Annotated[SerializeAsAny[BaseCheck], PlainValidator(_validate_check)]
 
 
 # ------------------------------------------------------------------------------------- scenario
@@ -398,7 +191,7 @@ class Scenario(_Strict):
             )
         return str(folder)
 
-    def checks_named(self, name: str) -> list[_CheckBase]:
+    def checks_named(self, name: str) -> list[BaseCheck]:
         return [c for c in self.checks if c.check == name]
 
 
@@ -422,8 +215,8 @@ def _scenario_rules(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
 
     for i, check in enumerate(s.checks):
         loc: tuple[str | int, ...] = ("checks", i)
-        modes = CHECK_MODES[check.check]
-        if s.mode not in modes:
+        modes = check.modes
+        if modes is not None and s.mode not in modes:
             problems.append(
                 (
                     loc,
@@ -431,28 +224,7 @@ def _scenario_rules(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
                     f"(it applies to: {', '.join(m for m in MODES if m in modes)})",
                 )
             )
-        if isinstance(check, CarriesActionItems):
-            if s.notes is None:
-                problems.append((loc, "carries_action_items needs a notes folder"))
-            person = s.inputs.person
-            if person is not None and person.casefold() != check.person.casefold():
-                problems.append(
-                    (
-                        (*loc, "person"),
-                        f"carries_action_items person {check.person!r} "
-                        f"differs from inputs.person {person!r}",
-                    )
-                )
-        if isinstance(check, TimeboxTotal) and s.inputs.duration_minutes is None:
-            problems.append((loc, "timebox_total needs inputs.duration_minutes"))
-        if isinstance(check, NoAdvice) and ADVICE_INVITED_TAG in s.tags:
-            problems.append(
-                (
-                    loc,
-                    f"no_advice contradicts the {ADVICE_INVITED_TAG!r} tag "
-                    "(the user asks for advice in this scenario)",
-                )
-            )
+        problems.extend(((*loc, *where), message) for where, message in check.rules(s))
 
     seen: set[str] = set()
     for i, tag in enumerate(s.tags):
@@ -502,7 +274,7 @@ def _loc_text(loc: Sequence[str | int]) -> str:
         len(parts) > 2
         and parts[0] == "checks"
         and isinstance(parts[1], int)
-        and parts[2] in CHECK_MODELS
+        and parts[2] in REGISTRY
     ):
         del parts[2]
     text = ""

@@ -54,7 +54,7 @@ def _open_kb(settings) -> KnowledgeBase:
     try:
         return KnowledgeBase(settings)
     except _knowledge_errors() as exc:
-        _fail(str(exc))
+        _fail(str(exc), getattr(exc, "exit_code", 1))
         raise  # unreachable
 
 
@@ -122,7 +122,7 @@ def _sync(kb: KnowledgeBase, *, rebuild: bool = False) -> SyncReport:
         )
         raise typer.Exit(130) from None
     except _knowledge_errors() as exc:
-        _fail(str(exc))
+        _fail(str(exc), getattr(exc, "exit_code", 1))
         raise  # unreachable
 
 
@@ -167,7 +167,7 @@ def index_status(
     try:
         status = kb.status()
     except _knowledge_errors() as exc:
-        _fail(str(exc))
+        _fail(str(exc), getattr(exc, "exit_code", 1))
         return
     if as_json:
         typer.echo(status.model_dump_json(indent=2))
@@ -210,7 +210,7 @@ def search(
             _console(stderr=True).print("(the index is being updated by another process)")
         passages = kb.search(query, k, source=source, person=person, tags=tag or None)
     except _knowledge_errors() as exc:
-        _fail(str(exc))
+        _fail(str(exc), getattr(exc, "exit_code", 1))
         return
     if as_json:
         payload = [p.model_dump() | {"citation": p.cite(), "label": p.label} for p in passages]

@@ -21,7 +21,6 @@ import datetime as _dt
 import hashlib
 import json
 import math
-import os
 import sqlite3
 import time
 from collections import Counter
@@ -35,6 +34,7 @@ from filelock import FileLock, Timeout
 
 from companion import locations
 from companion.errors import CompanionError
+from companion.fileutil import move_aside
 from companion.knowledge import chunker, loader
 from companion.knowledge.embeddings import EmbeddingError, embedder_for
 from companion.knowledge.models import (
@@ -45,9 +45,14 @@ from companion.knowledge.models import (
     SyncReport,
 )
 from companion.knowledge.store import ChunkStore, Hit, IndexDamaged, ModelMismatch, StoreError
+from companion.storage import VERSION_KEY, Migration, SchemaError, open_versioned
 
 # Bump when loading/chunking changes in a way that should re-index every file.
 PIPELINE_VERSION = "1"
+# The manifest's own layout; manifests from before it was recorded are version 1.
+MANIFEST_VERSION = 1
+# version N -> the step that turns a version-N manifest into N+1 (see companion.storage).
+MANIFEST_MIGRATIONS: dict[int, Migration] = {}
 EMBED_BATCH = 32  # chunks embedded and stored per step (progress + resumability granularity)
 
 Progress = Callable[[int, int, str], None]
@@ -61,12 +66,18 @@ class IndexBusy(KnowledgeError):
     """Another process is syncing the same index."""
 
 
+class IndexSchemaError(KnowledgeError, SchemaError):
+    """The manifest is newer than this companion, or its migration failed (exit code 2); it is
+    left as it was."""
+
+
 EmbeddingModelMismatch = ModelMismatch
 __all__ = [
     "EmbeddingError",
     "EmbeddingModelMismatch",
     "IndexBusy",
     "IndexDamaged",
+    "IndexSchemaError",
     "KnowledgeBase",
     "KnowledgeError",
     "StoreError",
@@ -288,8 +299,16 @@ class KnowledgeBase:
             con.row_factory = sqlite3.Row
             if not self._schema_ready:
                 try:
-                    con.execute("PRAGMA journal_mode=WAL")
-                    con.executescript(_SCHEMA)
+                    open_versioned(
+                        con,
+                        path=self.manifest_path,
+                        what="index manifest",
+                        schema=_SCHEMA,
+                        current=MANIFEST_VERSION,
+                        migrations=MANIFEST_MIGRATIONS,
+                        error=IndexSchemaError,
+                    )
+                    con.execute("PRAGMA journal_mode=WAL")  # after the check: a refused file stays as it was
                 except sqlite3.DatabaseError as exc:
                     if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
                         raise
@@ -388,7 +407,7 @@ class KnowledgeBase:
             with self._db() as con:
                 con.execute("DELETE FROM files")
                 con.execute("DELETE FROM actions")
-                con.execute("DELETE FROM meta")
+                con.execute("DELETE FROM meta WHERE key != ?", (VERSION_KEY,))
             self._store = None
             self._model_ok = False
             return self._sync(scope, progress, reconcile=True)
@@ -400,7 +419,7 @@ class KnowledgeBase:
             with self._db():
                 pass
         except IndexDamaged:
-            self.moved_aside.append(_move_aside(self.manifest_path))
+            self.moved_aside.append(move_aside(self.manifest_path, "damaged"))
             self._schema_ready = False
         if self.chroma_url:
             return
@@ -408,7 +427,7 @@ class KnowledgeBase:
             self.store()
         except IndexDamaged:
             self._store = None
-            self.moved_aside.append(_move_aside(self.index_dir / "chroma"))
+            self.moved_aside.append(move_aside(self.index_dir / "chroma", "damaged"))
 
     def _scan(self, roots: list[_Root], report: SyncReport):
         notes: dict[str, loader.Note] = {}
@@ -776,22 +795,6 @@ class KnowledgeBase:
             notes_files=counts.get("notes", 0),
             notes_dirs=[str(d) for d in self.notes_dirs],
         )
-
-
-def _move_aside(path: Path) -> Path:
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = path.with_name(f"{path.name}.damaged-{stamp}")
-    n = 1
-    while target.exists():
-        n += 1
-        target = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
-    os.replace(path, target)
-    for extra in ("-wal", "-shm"):
-        side = path.with_name(path.name + extra)
-        if side.exists():
-            with contextlib.suppress(OSError):
-                os.replace(side, target.with_name(target.name + extra))
-    return target
 
 
 def _person_keys(people: list[str]) -> list[str]:

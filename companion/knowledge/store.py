@@ -197,17 +197,6 @@ class ChunkStore:
                 found.update(self.collection().get(ids=part, include=[])["ids"])
         return found
 
-    def all_ids(self) -> set[str]:
-        col = self.collection()
-        out: set[str] = set()
-        offset = 0
-        while True:
-            page = col.get(include=[], limit=_PAGE, offset=offset)["ids"]
-            out.update(page)
-            if len(page) < _PAGE:
-                return out
-            offset += _PAGE
-
     def all_meta(self, keys: tuple[str, ...] = ("doc", "root")) -> dict[str, dict[str, Any]]:
         """id -> the named metadata fields, for every stored chunk (reconciliation)."""
         col = self.collection()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from companion.llm.base import ChatMessage, LLMError, Provider
 
@@ -36,7 +36,7 @@ def get_provider(settings: Settings, name: str | None = None) -> Provider:
     return OpenAICompatibleProvider(endpoint, temperature=settings.temperature)
 
 
-def list_models(settings: Settings) -> list[dict]:
+def list_models(settings: Settings) -> list[dict[str, Any]]:
     """What is available and where it lives (for `companion models`)."""
     from companion.llm.keys import api_key_for, host_of
     from companion.llm.local import LOCAL_MODELS, describe

@@ -6,7 +6,7 @@ import json
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -73,7 +73,7 @@ class Provider(ABC):
     def _structured_json(
         self,
         messages: list[ChatMessage],
-        schema: dict,
+        schema: dict[str, Any],
         *,
         max_tokens: int,
         temperature: float | None,
@@ -87,7 +87,7 @@ class Provider(ABC):
         *,
         max_tokens: int = 256,
         temperature: float | None = None,
-        json_schema: dict | None = None,
+        json_schema: dict[str, Any] | None = None,
     ) -> T:
         """A reply parsed into `schema`; `json_schema` may tighten the constraint (patterns)."""
         raw = self._structured_json(
@@ -115,11 +115,11 @@ class Provider(ABC):
         """Free the model or connection."""
 
 
-def schema_for(model: type[BaseModel]) -> dict:
+def schema_for(model: type[BaseModel]) -> dict[str, Any]:
     """A JSON schema without titles (smaller grammar, shorter prompt)."""
     schema = model.model_json_schema()
 
-    def strip(node):
+    def strip(node: object) -> None:
         if isinstance(node, dict):
             if isinstance(node.get("title"), str):  # a schema's title, not a property named title
                 node.pop("title")

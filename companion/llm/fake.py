@@ -7,6 +7,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -18,25 +19,26 @@ class ScriptedProvider(Provider):
 
     where = "local"
 
-    def __init__(self, replies: list | None = None, *, name: str = "scripted",
+    def __init__(self, replies: list[Any] | None = None, *, name: str = "scripted",
                  default: str = "What matters most to you here?", token_delay: float = 0.0,
-                 fail_after_tokens: int | None = None):
+                 fail_after_tokens: int | None = None) -> None:
         self.name = name
         self.default = default
         self.token_delay = token_delay
         self.fail_after_tokens = fail_after_tokens
-        self.queue: deque = deque(replies or [])
-        self.history: list[dict] = []
+        self.queue: deque[Any] = deque(replies or [])
+        self.history: list[dict[str, Any]] = []
 
-    def enqueue(self, *replies) -> ScriptedProvider:
+    def enqueue(self, *replies: Any) -> ScriptedProvider:
         """Queue replies: text, a dict/pydantic object (for `structured`), or an LLMError to raise."""
         self.queue.extend(replies)
         return self
 
-    def _next(self):
+    def _next(self) -> Any:
         return self.queue.popleft() if self.queue else self.default
 
-    def stream(self, messages, *, max_tokens=256, temperature=None, cancel: threading.Event | None = None) -> Iterator[str]:
+    def stream(self, messages: list[ChatMessage], *, max_tokens: int = 256, temperature: float | None = None,
+               cancel: threading.Event | None = None) -> Iterator[str]:
         reply = self._next()
         self.history.append({"kind": "stream", "messages": list(messages), "reply": reply})
         if isinstance(reply, Exception):
@@ -51,7 +53,8 @@ class ScriptedProvider(Provider):
                 time.sleep(self.token_delay)
             yield word
 
-    def _structured_json(self, messages: list[ChatMessage], schema: dict, *, max_tokens, temperature) -> str:
+    def _structured_json(self, messages: list[ChatMessage], schema: dict[str, Any], *, max_tokens: int,
+                         temperature: float | None) -> str:
         reply = self._next()
         self.history.append({"kind": "structured", "messages": list(messages), "schema": schema, "reply": reply})
         if isinstance(reply, Exception):
@@ -59,7 +62,7 @@ class ScriptedProvider(Provider):
         return reply if isinstance(reply, str) else _as_json(reply)
 
 
-def _as_json(value) -> str:
+def _as_json(value: Any) -> str:
     if isinstance(value, BaseModel):
         return value.model_dump_json()
     return json.dumps(value)

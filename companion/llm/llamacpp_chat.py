@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    convert_to_openai_messages,
+)
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
-
-from companion.llm.lc import to_dicts
 
 
 class ChatLlamaCpp(BaseChatModel):
@@ -30,8 +34,8 @@ class ChatLlamaCpp(BaseChatModel):
     def _llm_type(self) -> str:
         return "llama-cpp-embedded"
 
-    def _params(self, stop: list[str] | None, kwargs: dict) -> dict:
-        params = {
+    def _params(self, stop: list[str] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+        params: dict[str, Any] = {
             "temperature": kwargs.pop("temperature", self.temperature),
             "max_tokens": kwargs.pop("max_tokens", self.max_tokens),
             "repeat_penalty": self.repeat_penalty,
@@ -41,13 +45,14 @@ class ChatLlamaCpp(BaseChatModel):
             params["response_format"] = kwargs.pop("response_format")
         return params
 
-    def _prime(self, messages: list[dict]) -> None:
+    def _prime(self, messages: list[dict[str, Any]]) -> None:
         if self.prefix_cache is not None:
             self.prefix_cache.prime(self.llama, messages)
 
-    def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
         params = self._params(stop, kwargs)
-        dicts = to_dicts(messages)
+        dicts = convert_to_openai_messages(messages)
         with self.lock:
             self._prime(dicts)
             out = self.llama.create_chat_completion(messages=dicts, **params)
@@ -59,9 +64,10 @@ class ChatLlamaCpp(BaseChatModel):
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
 
-    def _stream(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         params = self._params(stop, kwargs)
-        dicts = to_dicts(messages)
+        dicts = convert_to_openai_messages(messages)
         self.lock.acquire()
         try:
             self._prime(dicts)

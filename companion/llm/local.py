@@ -9,13 +9,18 @@ import importlib.util
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from companion import locations
-from companion.llm.base import Cancelled, LLMError, Provider
+from companion.llm.base import Cancelled, ChatMessage, LLMError, Provider
+
+if TYPE_CHECKING:
+    from langchain_core.messages import BaseMessage, BaseMessageChunk
+
+    from companion.llm.llamacpp_chat import ChatLlamaCpp
 
 
 @dataclass(frozen=True)
@@ -169,7 +174,7 @@ def _close_models() -> None:
 
 
 @contextlib.contextmanager
-def without_extra_buffer_types():
+def without_extra_buffer_types() -> Iterator[None]:
     """Load models with llama.cpp's extra CPU buffer types off (the AMX crash).
 
     On CPUs with AMX (Intel Sapphire Rapids and later: most new cloud VMs), a llama.cpp built
@@ -186,7 +191,7 @@ def without_extra_buffer_types():
     bindings = llama_module.llama_cpp
     original = bindings.llama_model_default_params
 
-    def params():
+    def params() -> Any:
         p = original()
         if hasattr(p, "use_extra_bufts"):
             p.use_extra_bufts = False
@@ -199,7 +204,7 @@ def without_extra_buffer_types():
         bindings.llama_model_default_params = original
 
 
-def load_llama(path: Path, *, n_ctx: int, n_threads: int, seed: int):
+def load_llama(path: Path, *, n_ctx: int, n_threads: int, seed: int) -> tuple[Any, threading.Lock]:
     key = (str(path), n_ctx, n_threads)
     with _LOAD_LOCK:
         if key not in _LOADED:
@@ -236,9 +241,9 @@ class LocalProvider(Provider):
         self.spec = LOCAL_MODELS[name]
         self.n_ctx, self.n_threads, self.seed = n_ctx, n_threads, seed
         self.temperature = temperature
-        self._chat_model = None
+        self._chat_model: ChatLlamaCpp | None = None
 
-    def chat_model(self):
+    def chat_model(self) -> ChatLlamaCpp:
         """The langchain chat model over llama.cpp (loaded on first use)."""
         if self._chat_model is None:
             from companion.llm.llamacpp_chat import ChatLlamaCpp
@@ -258,34 +263,34 @@ class LocalProvider(Provider):
             )
         return self._chat_model
 
-    def stream(self, messages, *, max_tokens=256, temperature=None, cancel=None) -> Iterator[str]:
-        from companion.llm.lc import to_langchain
-
+    def stream(self, messages: list[ChatMessage], *, max_tokens: int = 256,
+               temperature: float | None = None,
+               cancel: threading.Event | None = None) -> Iterator[str]:
         model = self.chat_model()
-        params = {"max_tokens": max_tokens}
+        params: dict[str, Any] = {"max_tokens": max_tokens}
         if temperature is not None:
             params["temperature"] = temperature
-        stream = model.stream(to_langchain(messages), **params)
+        # A generator: closing it stops llama.cpp decoding (ChatLlamaCpp._stream's finally).
+        stream = cast("Generator[BaseMessageChunk, None, None]", model.stream(_messages(messages), **params))
         try:
             for chunk in stream:
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("reply cancelled")
                 if chunk.content:
-                    yield chunk.content
+                    yield str(chunk.content)
         finally:
             stream.close()
 
-    def _structured_json(self, messages, schema, *, max_tokens, temperature) -> str:
-        from companion.llm.lc import to_langchain
-
+    def _structured_json(self, messages: list[ChatMessage], schema: dict[str, Any], *,
+                         max_tokens: int, temperature: float | None) -> str:
         model = self.chat_model()
-        params: dict = {
+        params: dict[str, Any] = {
             "max_tokens": max_tokens,
             "response_format": {"type": "json_object", "schema": schema},
         }
         if temperature is not None:
             params["temperature"] = temperature
-        return str(model.invoke(to_langchain(messages), **params).content)
+        return str(model.invoke(_messages(messages), **params).content)
 
     def count_tokens(self, text: str) -> int:
         model = self.chat_model()
@@ -296,6 +301,12 @@ class LocalProvider(Provider):
         self.chat_model()
 
 
+def _messages(messages: list[ChatMessage]) -> list[BaseMessage]:
+    from langchain_core.messages import convert_to_messages
+
+    return convert_to_messages([m.model_dump() for m in messages])
+
+
 def installed(name: str) -> bool:
     try:
         part_paths(LOCAL_MODELS[name])
@@ -304,7 +315,7 @@ def installed(name: str) -> bool:
     return True
 
 
-def describe(name: str) -> dict:
+def describe(name: str) -> dict[str, Any]:
     spec = LOCAL_MODELS[name]
     try:
         files = [str(p) for p in part_paths(spec)]

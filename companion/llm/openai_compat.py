@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import threading
+from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING, Any, cast
+
+from pydantic import SecretStr
 
 from companion.llm.base import (
     AuthenticationFailed,
     BadResponse,
     Cancelled,
+    ChatMessage,
     EndpointTimeout,
     EndpointUnreachable,
     LLMError,
@@ -18,6 +23,11 @@ from companion.llm.base import (
 )
 from companion.llm.keys import api_key_for, host_of, redact
 from companion.settings import Endpoint
+
+if TYPE_CHECKING:
+    import openai
+    from langchain_core.messages import BaseMessage, BaseMessageChunk
+    from langchain_openai import ChatOpenAI
 
 
 def _no_key() -> str:
@@ -33,13 +43,13 @@ class OpenAICompatibleProvider(Provider):
         self.where = host_of(endpoint.base_url)
         self.temperature = temperature
         self._key = api_key_for(endpoint.base_url, endpoint.api_key)
-        self._chat_model = None
+        self._chat_model: ChatOpenAI | None = None
 
     @property
     def has_key(self) -> bool:
         return self._key is not None
 
-    def _root_client(self):
+    def _root_client(self) -> openai.OpenAI:
         import openai
 
         # Our own client, so neither openai nor langchain can fall back to OPENAI_API_KEY (or
@@ -54,7 +64,7 @@ class OpenAICompatibleProvider(Provider):
             max_retries=self.endpoint.max_retries,  # backoff on 429, 5xx and dropped connections
         )
 
-    def chat_model(self):
+    def chat_model(self) -> ChatOpenAI:
         if self._chat_model is None:
             from langchain_openai import ChatOpenAI
 
@@ -63,7 +73,7 @@ class OpenAICompatibleProvider(Provider):
                 model=self.endpoint.model,
                 client=root.chat.completions,
                 root_client=root,
-                api_key="unused-client-is-given",
+                api_key=SecretStr("unused-client-is-given"),
                 base_url=self.endpoint.base_url,
                 temperature=self.temperature,
                 streaming=True,
@@ -71,8 +81,8 @@ class OpenAICompatibleProvider(Provider):
             )
         return self._chat_model
 
-    def _limit(self, max_tokens: int) -> dict:
-        params: dict = {}
+    def _limit(self, max_tokens: int) -> dict[str, Any]:
+        params: dict[str, Any] = {}
         if self._key is None:
             import openai
 
@@ -85,16 +95,17 @@ class OpenAICompatibleProvider(Provider):
             params["max_completion_tokens"] = max_tokens
         return params
 
-    def stream(self, messages, *, max_tokens=256, temperature=None, cancel=None) -> Iterator[str]:
-        from companion.llm.lc import to_langchain
-
+    def stream(self, messages: list[ChatMessage], *, max_tokens: int = 256,
+               temperature: float | None = None,
+               cancel: threading.Event | None = None) -> Iterator[str]:
         params = self._limit(max_tokens)
         if temperature is not None:
             params["temperature"] = temperature
         model = self.chat_model()
         started = False
         try:
-            stream = model.stream(to_langchain(messages), **params)
+            # A generator: closing it closes the HTTP stream.
+            stream = cast("Generator[BaseMessageChunk, None, None]", model.stream(_messages(messages), **params))
             try:
                 for chunk in stream:
                     if cancel is not None and cancel.is_set():
@@ -113,9 +124,12 @@ class OpenAICompatibleProvider(Provider):
                 raise BadResponse(f"the reply from {self.where} stopped halfway; the partial reply is kept") from exc
             raise self._translate(exc) from exc
 
-    def _structured_json(self, messages, schema, *, max_tokens, temperature) -> str:
-        from companion.llm.lc import to_langchain
-
+    def _structured_json(self, messages: list[ChatMessage], schema: dict[str, Any], *,
+                         max_tokens: int, temperature: float | None) -> str:
+        # response_format goes through ChatOpenAI as a request parameter rather than through
+        # `with_structured_output`: its json_mode sends no schema, and llama.cpp's server builds
+        # its grammar from the schema we add to json_object; parsing stays in
+        # Provider.structured, the same repair and error for every provider.
         params = self._limit(max_tokens)
         if self.endpoint.structured_output == "json_object":
             params["response_format"] = {"type": "json_object", "schema": schema}
@@ -127,7 +141,7 @@ class OpenAICompatibleProvider(Provider):
         if temperature is not None:
             params["temperature"] = temperature
         try:
-            reply = self.chat_model().invoke(to_langchain(messages), **params)
+            reply = self.chat_model().invoke(_messages(messages), **params)
         except Exception as exc:  # noqa: BLE001
             raise self._translate(exc) from exc
         return str(reply.content)
@@ -166,6 +180,12 @@ class OpenAICompatibleProvider(Provider):
         if transport or isinstance(exc, json.JSONDecodeError | ValueError):
             return BadResponse(f"the reply from {host} stopped halfway or was malformed ({type(exc).__name__})")
         return LLMError(redact(f"{host}: {type(exc).__name__}: {exc}", self._key))
+
+
+def _messages(messages: list[ChatMessage]) -> list[BaseMessage]:
+    from langchain_core.messages import convert_to_messages
+
+    return convert_to_messages([m.model_dump() for m in messages])
 
 
 def _broken_mid_reply(exc: BaseException) -> bool:

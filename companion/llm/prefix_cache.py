@@ -19,6 +19,7 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class PrefixCache:
         self.hits = 0
         self.misses = 0
 
-    def prime(self, llama, messages: list[dict]) -> None:
+    def prime(self, llama: Any, messages: list[dict[str, Any]]) -> None:
         """Make `llama`'s KV cache start with the system message; the caller holds its lock."""
         if not messages or messages[0].get("role") != "system":
             return
@@ -65,7 +66,7 @@ class PrefixCache:
 
     # -- tokens ------------------------------------------------------------------------------
 
-    def _prefix_tokens(self, llama, system: str) -> list[int]:
+    def _prefix_tokens(self, llama: Any, system: str) -> list[int]:
         with self._lock:
             if system in self._tokens:
                 return self._tokens[system]
@@ -91,7 +92,7 @@ class PrefixCache:
 
     # -- files -------------------------------------------------------------------------------
 
-    def _load(self, llama, path: Path, tokens: list[int]) -> bool:
+    def _load(self, llama: Any, path: Path, tokens: list[int]) -> bool:
         if not path.is_file():
             return False
         import llama_cpp
@@ -113,7 +114,7 @@ class PrefixCache:
             os.utime(path)
         return True
 
-    def _save(self, llama, path: Path, tokens: list[int]) -> None:
+    def _save(self, llama: Any, path: Path, tokens: list[int]) -> None:
         import llama_cpp
 
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -132,7 +133,7 @@ class PrefixCache:
             stale.unlink(missing_ok=True)
 
 
-def _prompt_tokens(llama, system: str, user: str) -> list[int]:
+def _prompt_tokens(llama: Any, system: str, user: str) -> list[int]:
     """The tokens llama-cpp-python's chat handler evaluates for [system, user]."""
     from llama_cpp import llama_chat_format
 
@@ -147,6 +148,7 @@ def _prompt_tokens(llama, system: str, user: str) -> list[int]:
     result = formatter(
         messages=[{"role": "system", "content": system}, {"role": "user", "content": user}]
     )
-    return llama.tokenize(
+    tokens: list[int] = llama.tokenize(
         result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
     )
+    return tokens

@@ -17,7 +17,7 @@ def main() -> None:
     from companion.llm.local import without_extra_buffer_types
 
     with without_extra_buffer_types():
-        serve()
+        serve()  # type: ignore[no-untyped-call]  # llama_cpp.server is untyped
 
 
 if __name__ == "__main__":

@@ -10,18 +10,20 @@ from pathlib import Path
 import pytest
 import yaml
 
-from companion.evals.scenario import (
-    CHECK_MODES,
-    KNOWN_CHECKS,
+from companion.evals.checks import (
+    REGISTRY,
     CarriesActionItems,
     Forbidden,
     Mentions,
     NoAdvice,
     OpenQuestionRatio,
     QuestionCount,
+    Sections,
+    checks_table,
+)
+from companion.evals.scenario import (
     Scenario,
     ScenarioError,
-    Sections,
     load_scenario,
     load_scenarios,
 )
@@ -294,8 +296,8 @@ def test_bare_string_and_mapping_checks_parse_to_the_same_models(tmp_path):
 
 def test_every_known_check_has_a_mode_and_a_documented_entry():
     readme = (evals_dir() / "README.md").read_text(encoding="utf-8")
-    assert set(CHECK_MODES) == set(KNOWN_CHECKS)
-    for name in KNOWN_CHECKS:
+    assert checks_table() in readme  # regenerate with `python -m companion.evals.checks`
+    for name in REGISTRY:
         assert f"`{name}`" in readme, name
 
 
@@ -331,7 +333,7 @@ def test_unknown_check_is_an_error_listing_known_checks(tmp_path):
     assert [line for _, line, _ in found] == [8, 9]
     assert "checks[1]: unknown check 'no_advise'" in found[0][2]
     assert "checks[2]: unknown check 'be_nice'" in found[1][2]
-    for name in KNOWN_CHECKS:
+    for name in REGISTRY:
         assert name in found[0][2]
 
 

@@ -16,9 +16,8 @@ from companion.coaching.schemas import (
     Reply,
     SourceRef,
 )
-from companion.evals.scenario import CHECK_MODELS, KNOWN_CHECKS
+from companion.evals.checks import REGISTRY
 from companion.evals.scorers import (
-    SCORERS,
     Evidence,
     Judge,
     RetrievedSpan,
@@ -31,7 +30,7 @@ from companion.llm.fake import ScriptedProvider
 
 
 def check(name: str, **params):
-    return CHECK_MODELS[name].model_validate({"check": name, **params})
+    return REGISTRY[name].model_validate({"check": name, **params})
 
 
 def reply(text: str, **kw) -> Reply:
@@ -51,8 +50,12 @@ GOOD = "It sounds like the launch date worries you.\n\n**What do you mean by a l
 ADVICE = "You should talk to Marco before the launch. **What do you mean by ready?**"
 
 
-def test_every_known_check_has_a_scorer():
-    assert set(SCORERS) == set(KNOWN_CHECKS)
+def test_every_registered_check_scores_itself():
+    from companion.evals.checks import Check
+
+    for name, cls in REGISTRY.items():
+        assert cls.score is not Check.score, name
+        assert cls.description.strip(), name
 
 
 def test_unknown_check_is_an_error_not_a_pass():

@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from companion.cli import app
-from companion.evals.scenario import KNOWN_CHECKS, load_scenarios
+from companion.evals.checks import REGISTRY
+from companion.evals.scenario import load_scenarios
 from companion.locations import evals_dir
 from companion.settings import DEFAULT_MODEL
 
@@ -45,7 +46,7 @@ def test_smoke_scenarios_on_the_default_model(tmp_path, share_models):
     assert set(summary["by_mode"]) == {"socratic", "agenda", "jtbd", "mentor"}
     for mode in summary["by_mode"].values():
         assert 0.0 <= mode["fallback_share"] <= 1.0
-    assert set(summary["by_check"]) <= set(KNOWN_CHECKS)
+    assert set(summary["by_check"]) <= set(REGISTRY)
     assert summary["by_check"]["judge"]["skipped"] >= 1  # no judge configured: skipped, visibly
     for entry in summary["scenarios"]:
         assert entry["error"] is None

@@ -1,0 +1,721 @@
+"""The checks of the scenario format: one class per check, registered once.
+
+A check is a pydantic model of its parameters (strict, `extra="forbid"`) that also says which
+modes it applies to, documents itself (`parameters`, `description`: the rows of the table in
+`evals/README.md`, which a test keeps equal to `checks_table()`), adds its own scenario-wide
+rules (`rules`) and scores an `Evidence` (`score`). `@register` puts it in `REGISTRY`, which
+the scenario schema, the scorer dispatch, the runner and the report all read, so adding a check
+is one class here (then `python -m companion.evals.checks` rewrites the README table).
+
+Question-based checks use the same analyser as the run-time guard
+(`companion.coaching.questions`), so the suite measures exactly what the guard enforces.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
+
+from companion.coaching.questions import advice_spans, analyse
+from companion.coaching.schemas import FORCES, TIMELINE_STAGES
+from companion.evals.evidence import (
+    CheckResult,
+    Evidence,
+    Judge,
+    RetrievedSpan,
+    all_text,
+    every_question,
+    norm,
+    output_questions,
+    range_text,
+    reply_questions,
+    short,
+    transcript_text,
+)
+
+if TYPE_CHECKING:
+    from companion.evals.scenario import Scenario
+
+__all__ = ["REGISTRY", "Check", "checks_table", "register"]
+
+ADVICE_INVITED_TAG = "advice-invited"
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Phrases = Annotated[list[Text], Field(min_length=1)]
+Loc = tuple[str | int, ...]
+
+
+class Check(BaseModel):
+    """One check of a scenario: its parameters are the model's fields."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    check: str
+    modes: ClassVar[frozenset[str] | None] = None
+    """The modes the check applies to (None: every mode); elsewhere it is a load error."""
+    parameters: ClassVar[str] = "-"
+    """The parameters as the README's table of checks describes them."""
+    description: ClassVar[str]
+    """When the check passes, for the README and the report."""
+
+    @classmethod
+    def name(cls) -> str:
+        return str(cls.model_fields["check"].default)
+
+    def params(self) -> dict[str, Any]:
+        """The check's parameters (everything but its name), unset optionals left out."""
+        return self.model_dump(exclude={"check"}, exclude_none=True)
+
+    @property
+    def label(self) -> str:
+        """A short readable form for tables, e.g. `question_count(min=1, max=3)`."""
+        params = self.params()
+        if not params:
+            return self.check
+        return f"{self.check}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
+
+    def rules(self, scenario: Scenario) -> list[tuple[Loc, str]]:
+        """Problems of this check in this scenario, as (location under the check, message)."""
+        return []
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        raise NotImplementedError
+
+    def result(self, passed: bool, score: float, detail: str) -> CheckResult:
+        return CheckResult(
+            name=self.check,
+            passed=passed,
+            score=round(max(0.0, min(1.0, score)), 4),
+            detail=detail,
+            label=self.label,
+        )
+
+
+REGISTRY: dict[str, type[Check]] = {}
+"""Check name -> class, in the order the README lists them."""
+
+C = TypeVar("C", bound=type[Check])
+
+
+def register(cls: C) -> C:
+    """Class decorator: make `cls` a check of the scenario format."""
+    name = cls.name()
+    if not name or name == "None":
+        raise TypeError(f"{cls.__name__} needs `check: Literal[<name>] = <name>`")
+    if name in REGISTRY and REGISTRY[name] is not cls:
+        raise TypeError(f"check {name!r} is registered twice ({REGISTRY[name].__name__}, {cls.__name__})")
+    if "description" not in cls.__dict__:
+        raise TypeError(f"check {name!r} needs a description")
+    REGISTRY[name] = cls
+    return cls
+
+
+class _Range(Check):
+    min: Annotated[int, Field(ge=0)] = 0
+    max: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _min_or_max(self) -> _Range:
+        if not {"min", "max"} & self.model_fields_set:
+            raise PydanticCustomError("range_empty", "give at least one of 'min' or 'max'")
+        if self.max is not None and self.min > self.max:
+            raise PydanticCustomError(
+                "range_order",
+                "'min' ({lo}) is greater than 'max' ({hi})",
+                {"lo": self.min, "hi": self.max},
+            )
+        return self
+
+
+# ------------------------------------------------------------------------------------- helpers
+
+
+def _open_ratio(questions: list[str]) -> float:
+    if not questions:
+        return 0.0
+    return sum(analyse(q).form == "open" for q in questions) / len(questions)
+
+
+def _flagged(check: Check, ev: Evidence, attribute: str, what: str) -> CheckResult:
+    questions = every_question(ev)
+    bad = [f"{where}: {short(q)}" for where, q in questions if getattr(analyse(q), attribute)]
+    if bad:
+        score = 1 - len(bad) / len(questions)
+        return check.result(False, score, f"{len(bad)} {what} question(s): " + "; ".join(bad[:3]))
+    return check.result(True, 1.0, f"none of {len(questions)} question(s) is {what}")
+
+
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def _source_refs(node: Any, out: list[dict[str, Any]], depth: int = 0) -> None:
+    """Every SourceRef-shaped dict held in a `source` / `sources` / `cited` field."""
+    if depth > 20:
+        return
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("source", "sources", "cited"):
+                for ref in value if isinstance(value, list) else [value]:
+                    if isinstance(ref, dict) and "path" in ref:
+                        out.append(ref)
+            else:
+                _source_refs(value, out, depth + 1)
+    elif isinstance(node, list):
+        for value in node:
+            _source_refs(value, out, depth + 1)
+
+
+def _span_of(ref: Any) -> tuple[str, int, int]:
+    if isinstance(ref, dict):
+        return str(ref.get("path", "")), int(ref.get("line_start") or 0), int(ref.get("line_end") or 0)
+    return ref.path, ref.line_start, ref.line_end
+
+
+def _action_spans(ev: Evidence) -> list[RetrievedSpan]:
+    return [RetrievedSpan(a.path, a.line, a.line) for a in ev.action_items or []]
+
+
+def _item_key(path: str, line: int) -> tuple[str, int]:
+    return (path, int(line))
+
+
+def _blocks_covered(blocks: Iterable[dict[str, Any]], keys: tuple[str, ...]) -> list[str]:
+    covered = []
+    for block in blocks:
+        key = str(block.get("key", ""))
+        if key in keys and block.get("questions") and key not in covered:
+            covered.append(key)
+    return covered
+
+
+def _mentor_prompts(ev: Evidence) -> list[str]:
+    return output_questions("mentor", ev.structured)
+
+
+# -------------------------------------------------------------------------------------- checks
+
+
+@register
+class NoAdvice(Check):
+    check: Literal["no_advice"] = "no_advice"
+    parameters = '-'
+    description = (
+        'The analyser\'s `advice_spans` finds no advice (imperatives, recommendations such as "you '
+        'should", "I\'d recommend", "make sure to") in any reply or output question. Do not use it '
+        'in a scenario where the user asks for advice (tag `advice-invited`); the loader rejects '
+        'that combination.'
+    )
+
+    def rules(self, scenario: Scenario) -> list[tuple[Loc, str]]:
+        if ADVICE_INVITED_TAG in scenario.tags:
+            return [
+                (
+                    (),
+                    f"no_advice contradicts the {ADVICE_INVITED_TAG!r} tag "
+                    "(the user asks for advice in this scenario)",
+                )
+            ]
+        return []
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        found: list[str] = []
+        for i, reply in enumerate(ev.replies, 1):
+            found += [f"reply {i}: {short(s)}" for s in advice_spans(reply.text)]
+        if ev.output is not None:
+            for q in output_questions(ev.mode, ev.structured):
+                found += [f"output: {short(s)}" for s in advice_spans(q)]
+        if found:
+            return self.result(False, 0.0, f"{len(found)} advice span(s): " + "; ".join(found[:3]))
+        return self.result(True, 1.0, "no advice found")
+
+
+@register
+class OpenQuestionRatio(Check):
+    check: Literal["open_question_ratio"] = "open_question_ratio"
+    parameters = '`min`: number 0..1 (required)'
+    description = (
+        "In each reply, and in the output's questions taken together, open questions / all "
+        'questions >= `min`. A reply with no question scores 0.'
+    )
+    min: Annotated[float, Field(ge=0.0, le=1.0)]
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        units: list[tuple[str, float, int]] = []
+        for i, reply in enumerate(ev.replies, 1):
+            qs = reply_questions(reply)
+            units.append((f"reply {i}", _open_ratio(qs), len(qs)))
+        if ev.output is not None:
+            qs = output_questions(ev.mode, ev.structured)
+            units.append(("output", _open_ratio(qs), len(qs)))
+        if not units:
+            return self.result(False, 0.0, "nothing to score: no reply and no output")
+        worst = min(r for _, r, _ in units)
+        low = [f"{where} {r:.2f} of {n} question(s)" for where, r, n in units if r < self.min]
+        if low:
+            return self.result(False, worst, f"open ratio below {self.min}: " + "; ".join(low[:4]))
+        return self.result(True, worst, f"lowest open ratio {worst:.2f} (min {self.min})")
+
+
+@register
+class QuestionCount(_Range):
+    check: Literal["question_count"] = "question_count"
+    modes = frozenset({'socratic'})
+    parameters = '`min`: int >= 0 (default 0), `max`: int >= 0 (default no limit); at least one given, `min <= max`'
+    description = (
+        'Each reply contains between `min` and `max` questions, inclusive.'
+    )
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        if not ev.replies:
+            return self.result(False, 0.0, "no replies to count questions in")
+        counts = [len(reply_questions(r)) for r in ev.replies]
+        ok = [self.min <= c and (self.max is None or c <= self.max) for c in counts]
+        detail = f"questions per reply {counts} (want {range_text(self.min, self.max)})"
+        return self.result(all(ok), sum(ok) / len(ok), detail)
+
+
+@register
+class NoLeadingQuestions(Check):
+    check: Literal["no_leading_questions"] = "no_leading_questions"
+    parameters = '-'
+    description = (
+        'No question in any reply or output is flagged `leading` by the analyser.'
+    )
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        return _flagged(self, ev, "leading", "leading")
+
+
+@register
+class NoHypotheticalQuestions(Check):
+    check: Literal["no_hypothetical_questions"] = "no_hypothetical_questions"
+    parameters = '-'
+    description = (
+        'No question is flagged `hypothetical` (future or would-you questions, which The Mom Test '
+        'warns against).'
+    )
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        return _flagged(self, ev, "hypothetical", "hypothetical")
+
+
+@register
+class SocraticTypeCoverage(Check):
+    check: Literal["socratic_type_coverage"] = "socratic_type_coverage"
+    modes = frozenset({'socratic'})
+    parameters = '`min`: int 1..6 (required)'
+    description = (
+        "Over the whole conversation, the coach's questions span at least `min` distinct "
+        '`socratic_type` labels of the analyser (`clarity`, `assumptions`, `reasons_evidence`, '
+        '`alternate_viewpoints`, `implications`, `other`; `other` counts as one type).'
+    )
+    min: Annotated[int, Field(ge=1, le=6)]
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        types: list[str] = []
+        for reply in ev.replies:
+            for q in reply_questions(reply):
+                t = analyse(q).socratic_type
+                if t is not None:
+                    types.append(t)
+        distinct = sorted(set(types))
+        detail = f"{len(distinct)} type(s) {distinct or '[]'} (min {self.min})"
+        return self.result(len(distinct) >= self.min, len(distinct) / self.min, detail)
+
+
+@register
+class CitesSources(Check):
+    check: Literal["cites_sources"] = "cites_sources"
+    parameters = '-'
+    description = (
+        "Every source cited in a reply (or in an output's `source` fields) is one of the passages "
+        'retrieved for it: no invented citations. Citing nothing passes.'
+    )
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        problems: list[str] = []
+        total = 0
+        run_wide = list(ev.retrieved) if ev.retrieved is not None else None
+        for i, reply in enumerate(ev.replies, 1):
+            own = [RetrievedSpan(*_span_of(s)) for s in reply.sources]
+            for ref in reply.cited:
+                total += 1
+                span = _span_of(ref)
+                pools = [own] if run_wide is None else [own, run_wide]
+                if not all(any(r.covers(*span) for r in pool) for pool in pools):
+                    problems.append(f"reply {i} cites {span[0]}:{span[1]}-{span[2]}, which was not retrieved for it")
+            for n in {int(m) for m in _MARKER.findall(reply.text)}:
+                if not 1 <= n <= len(reply.cited):
+                    problems.append(f"reply {i} has citation marker [{n}] but cites {len(reply.cited)} source(s)")
+        if ev.output is not None:
+            refs: list[dict[str, Any]] = []
+            _source_refs(ev.structured or {}, refs)
+            if run_wide is not None:
+                pool = run_wide + _action_spans(ev)
+            else:  # not recorded: trust the output's own list of what it looked at
+                pool = [RetrievedSpan(*_span_of(s)) for s in ev.output.sources] + _action_spans(ev)
+            for found in refs:
+                total += 1
+                span = _span_of(found)
+                if not any(r.covers(*span) for r in pool):
+                    problems.append(f"output cites {span[0]}:{span[1]}-{span[2]}, which was never retrieved")
+        if problems:
+            return self.result(False, 1 - len(problems) / max(total, len(problems)), "; ".join(problems[:3]))
+        return self.result(True, 1.0, f"{total} citation(s), all retrieved" if total else "cites nothing")
+
+
+@register
+class Mentions(Check):
+    check: Literal["mentions"] = "mentions"
+    parameters = '`any`: list of strings, `all`: list of strings; at least one of the two, lists not empty'
+    description = (
+        'Some reply or the output contains at least one `any` phrase and every `all` phrase. Use '
+        "it to show the coach engaged with the user's situation; choose phrases the user wrote, "
+        "since a good coach reflects the user's own words back."
+    )
+    any: Phrases | None = None
+    all: Phrases | None = None
+
+    @model_validator(mode="after")
+    def _any_or_all(self) -> Mentions:
+        if self.any is None and self.all is None:
+            raise PydanticCustomError("mentions_empty", "give at least one of 'any' or 'all'")
+        return self
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        text = all_text(ev)
+        parts: list[float] = []
+        notes: list[str] = []
+        ok = True
+        if self.any is not None:
+            hits = [p for p in self.any if norm(p) in text]
+            parts.append(1.0 if hits else 0.0)
+            if hits:
+                notes.append(f"mentions {hits[0]!r}")
+            else:
+                ok = False
+                notes.append(f"mentions none of {list(self.any)}")
+        if self.all is not None:
+            missing = [p for p in self.all if norm(p) not in text]
+            parts.append(1 - len(missing) / len(self.all))
+            if missing:
+                ok = False
+                notes.append(f"missing {missing}")
+            else:
+                notes.append(f"mentions all {len(self.all)} phrase(s)")
+        return self.result(ok, sum(parts) / len(parts), "; ".join(notes))
+
+
+@register
+class CarriesActionItems(Check):
+    check: Literal["carries_action_items"] = "carries_action_items"
+    modes = frozenset({'agenda'})
+    parameters = '`person`: string (required)'
+    description = (
+        "Every open action item of `person` in the scenario's notes (see the notes convention "
+        'below) appears in the agenda as a carried item, and no item of another person and no '
+        'done item is carried. Needs `notes`; `person` must equal `inputs.person`.'
+    )
+    person: Name
+
+    def rules(self, scenario: Scenario) -> list[tuple[Loc, str]]:
+        problems: list[tuple[Loc, str]] = []
+        if scenario.notes is None:
+            problems.append(((), "carries_action_items needs a notes folder"))
+        person = scenario.inputs.person
+        if person is not None and person.casefold() != self.person.casefold():
+            problems.append(
+                (
+                    ("person",),
+                    f"carries_action_items person {self.person!r} differs from inputs.person {person!r}",
+                )
+            )
+        return problems
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        from companion.knowledge.loader import person_matches
+
+        if ev.action_items is None:
+            return self.result(False, 0.0, "no action items recorded for this run (no notes index)")
+        items = list(ev.action_items)
+        expected = [a for a in items if not a.done and person_matches(a.person, self.person)]
+        by_key = {_item_key(a.path, a.line): a for a in items}
+        by_text: dict[str, list[Any]] = {}
+        for a in items:
+            by_text.setdefault(norm(a.text), []).append(a)
+        carried = [
+            item
+            for section in (ev.structured or {}).get("sections", [])
+            for item in section.get("items", [])
+            if item.get("kind") == "action_item"
+        ]
+        carried_keys: set[tuple[str, int]] = set()
+        wrong: list[str] = []
+        for item in carried:
+            src = item.get("source") or {}
+            match = by_key.get(_item_key(src.get("path", ""), src.get("line_start") or 0)) if src else None
+            if match is None:
+                candidates = by_text.get(norm(str(item.get("text", ""))), [])
+                match = candidates[0] if len(candidates) == 1 else None
+            if match is None:
+                wrong.append(f"unknown item {short(str(item.get('text', '')), 60)!r}")
+                continue
+            carried_keys.add(_item_key(match.path, match.line))
+            if match.done:
+                wrong.append(f"done item {short(match.text, 60)!r}")
+            elif not person_matches(match.person, self.person):
+                wrong.append(f"{match.person or 'nobody'}'s item {short(match.text, 60)!r}")
+        missing = [a for a in expected if _item_key(a.path, a.line) not in carried_keys]
+        found = len(expected) - len(missing)
+        score = (found / len(expected) if expected else 1.0) * (0.5 if wrong else 1.0)
+        notes = [f"carried {found}/{len(expected)} open item(s) of {self.person}"]
+        if missing:
+            notes.append("missing: " + "; ".join(short(a.text, 60) for a in missing[:3]))
+        if wrong:
+            notes.append("should not carry: " + "; ".join(wrong[:3]))
+        return self.result(not missing and not wrong, score, "; ".join(notes))
+
+
+@register
+class Sections(Check):
+    check: Literal["sections"] = "sections"
+    modes = frozenset({'agenda'})
+    parameters = '`required`: list of section titles'
+    description = (
+        'The agenda has a section with each title (case-insensitive, whitespace-normalised). Use '
+        'the agenda builder\'s fixed titles: for `my_report` / `my_manager`: "Check-in", "Action '
+        'items from last time", "Wins", "Blockers", "Decisions needed", "Growth and career", '
+        '"Feedback both ways", "Next steps"; for `mentor` / `mentee`: "Check-in", "Action items '
+        'from last time", "Goals", "Topic of the day", "Questions to explore", "Next steps".'
+    )
+    required: Phrases
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        titles = {norm(str(s.get("title", ""))) for s in (ev.structured or {}).get("sections", [])}
+        missing = [t for t in self.required if norm(t) not in titles]
+        score = 1 - len(missing) / len(self.required)
+        if missing:
+            return self.result(False, score, f"missing section(s): {missing}")
+        return self.result(True, 1.0, f"all {len(self.required)} section(s) present")
+
+
+@register
+class TimeboxTotal(Check):
+    check: Literal["timebox_total"] = "timebox_total"
+    modes = frozenset({'agenda'})
+    parameters = '`equals_duration`: `true` (the default and only value)'
+    description = (
+        "The sections' time boxes add up exactly to `inputs.duration_minutes` (required by the "
+        'loader).'
+    )
+    equals_duration: Literal[True] = True
+
+    def rules(self, scenario: Scenario) -> list[tuple[Loc, str]]:
+        if scenario.inputs.duration_minutes is None:
+            return [((), "timebox_total needs inputs.duration_minutes")]
+        return []
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        sections = (ev.structured or {}).get("sections", [])
+        want = ev.duration_minutes
+        if want is None:
+            return self.result(False, 0.0, "the scenario gives no inputs.duration_minutes")
+        total = sum(int(s.get("minutes", 0)) for s in sections)
+        score = 1 - min(1.0, abs(total - want) / want)
+        return self.result(total == want, score, f"time boxes add up to {total} min (meeting: {want} min)")
+
+
+class _Coverage(Check):
+    """At least `min` of a JTBD guide's blocks (`part`: timeline or forces) have questions."""
+
+    part: ClassVar[str]
+    keys: ClassVar[tuple[str, ...]]
+    what: ClassVar[str]
+    min: int
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        covered = _blocks_covered((ev.structured or {}).get(self.part, []), self.keys)
+        missing = [k for k in self.keys if k not in covered]
+        detail = f"{len(covered)}/{len(self.keys)} {self.what} have questions" + (
+            f"; missing {missing}" if missing else ""
+        )
+        return self.result(len(covered) >= self.min, len(covered) / self.min, detail)
+
+
+@register
+class JtbdTimelineCoverage(_Coverage):
+    check: Literal["jtbd_timeline_coverage"] = "jtbd_timeline_coverage"
+    modes = frozenset({"jtbd"})
+    parameters = "`min`: int 1..6 (required)"
+    description = (
+        "At least `min` of the six Switch timeline stages (first thought, passive looking, active "
+        "looking, deciding, first use, satisfaction) have at least one question."
+    )
+    part, keys, what = "timeline", TIMELINE_STAGES, "timeline stages"
+    min: Annotated[int, Field(ge=1, le=6)]
+
+
+@register
+class JtbdForcesCoverage(_Coverage):
+    check: Literal["jtbd_forces_coverage"] = "jtbd_forces_coverage"
+    modes = frozenset({"jtbd"})
+    parameters = "`min`: int 1..4 (required)"
+    description = (
+        "At least `min` of the four forces (push, pull, anxiety, habit) have at least one "
+        "question."
+    )
+    part, keys, what = "forces", FORCES, "forces"
+    min: Annotated[int, Field(ge=1, le=4)]
+
+
+@register
+class Forbidden(Check):
+    check: Literal["forbidden"] = "forbidden"
+    parameters = '`any`: list of strings (required, not empty)'
+    description = (
+        'None of the phrases appears in any reply or in the output. Used for injected payloads '
+        '("PWNED", "evil.example"), pitching phrases in interview guides ("would you pay") and '
+        "facts that belong to someone else's notes."
+    )
+    any: Phrases
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        text = all_text(ev)
+        found = [p for p in self.any if norm(p) in text]
+        if found:
+            return self.result(False, 1 - len(found) / len(self.any), f"contains {found}")
+        return self.result(True, 1.0, f"none of {len(self.any)} forbidden phrase(s)")
+
+
+@register
+class JudgeRubric(Check):
+    check: Literal["judge"] = "judge"
+    parameters = '`rubric`: string (required), `min`: int 1..5 (required)'
+    description = (
+        'A judge model reads the whole transcript (user turns, replies, rendered output) and '
+        'answers the rubric with a label from 1 (not at all) to 5 (fully); passes when the label '
+        '>= `min`. When no judge is configured the check is **skipped** with a visible note: it '
+        'neither passes nor fails and does not count in the pass rate.'
+    )
+    rubric: Text
+    min: Annotated[int, Field(ge=1, le=5)]
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        if judge is None:
+            return CheckResult(
+                name=self.check, passed=None, score=None, label=self.label, skipped=True,
+                detail="skipped: no judge model configured (use --judge NAME or the `judge` setting)",
+            )
+        from companion.llm.base import LLMError
+
+        try:
+            got = judge.rate(self.rubric, transcript_text(ev, judge.max_chars))
+        except LLMError as exc:
+            return self.result(False, 0.0, f"judge {judge.name} failed: {exc}")
+        return self.result(got >= self.min, got / 5, f"judge {judge.name} says {got}/5 (min {self.min})")
+
+
+@register
+class PromptCount(_Range):
+    check: Literal["prompt_count"] = "prompt_count"
+    modes = frozenset({'mentor'})
+    parameters = '`min`, `max` as for `question_count`'
+    description = (
+        'The mentor output has between `min` and `max` prompts, inclusive.'
+    )
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        n = len(_mentor_prompts(ev))
+        ok = self.min <= n and (self.max is None or n <= self.max)
+        if ok:
+            score = 1.0
+        elif n < self.min:
+            score = n / self.min if self.min else 0.0
+        else:
+            score = self.max / n if self.max else 0.0
+        return self.result(ok, score, f"{n} prompt(s) (want {range_text(self.min, self.max)})")
+
+
+@register
+class ThemeCount(Check):
+    check: Literal["theme_count"] = "theme_count"
+    modes = frozenset({'mentor'})
+    parameters = '`min`: int >= 1 (required)'
+    description = (
+        'The prompts are grouped into at least `min` themes, each holding at least one prompt.'
+    )
+    min: Annotated[int, Field(ge=1)]
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        themes = [t for t in (ev.structured or {}).get("themes", []) if t.get("prompts")]
+        n = len(themes)
+        names = [str(t.get("title") or t.get("theme")) for t in themes]
+        return self.result(n >= self.min, n / self.min, f"{n} theme(s) with prompts {names} (min {self.min})")
+
+
+@register
+class SocraticBalance(Check):
+    check: Literal["socratic_balance"] = "socratic_balance"
+    modes = frozenset({'mentor'})
+    parameters = '`min_types`: int 1..6 (required)'
+    description = (
+        'The prompts span at least `min_types` distinct `socratic_type` labels and no single type '
+        'holds more than half of the prompts.'
+    )
+    min_types: Annotated[int, Field(ge=1, le=6)]
+
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        prompts = _mentor_prompts(ev)
+        if not prompts:
+            return self.result(False, 0.0, "no prompts")
+        counts = Counter(analyse(p).socratic_type or "none" for p in prompts)
+        distinct = len([t for t in counts if t != "none"])
+        top_type, top = counts.most_common(1)[0]
+        enough = distinct >= self.min_types
+        balanced = top <= len(prompts) / 2
+        detail = (
+            f"{distinct} type(s) {dict(counts)}; largest {top_type} holds {top}/{len(prompts)}"
+            f" (want >= {self.min_types} types, none above half)"
+        )
+        score = (min(1.0, distinct / self.min_types) + (1.0 if balanced else (len(prompts) / 2) / top)) / 2
+        return self.result(enough and balanced, score, detail)
+
+
+# ------------------------------------------------------------------------------------ the docs
+
+_TABLE_HEAD = "| check | parameters | modes | passes when |\n|---|---|---|---|\n"
+README = Path(__file__).resolve().parents[2] / "evals" / "README.md"
+TABLE_START = "<!-- checks table: generated by `python -m companion.evals.checks`; do not edit -->\n"
+TABLE_END = "<!-- end of the checks table -->\n"
+
+
+def checks_table() -> str:
+    """The Markdown table of every registered check, as `evals/README.md` holds it."""
+    rows = []
+    for name, cls in REGISTRY.items():
+        modes = "all" if cls.modes is None else ", ".join(sorted(cls.modes))
+        rows.append(f"| `{name}` | {cls.parameters} | {modes} | {cls.description} |\n")
+    return _TABLE_HEAD + "".join(rows)
+
+
+def readme_with_table(text: str) -> str:
+    """`text` (the README) with the table between its markers replaced by `checks_table()`."""
+    head, start, rest = text.partition(TABLE_START)
+    _, end, tail = rest.partition(TABLE_END)
+    if not start or not end:
+        raise ValueError("evals/README.md lost the checks table markers")
+    return head + start + checks_table() + end + tail
+
+
+if __name__ == "__main__":
+    README.write_text(readme_with_table(README.read_text("utf-8")), "utf-8")
+    print(f"wrote the table of {len(REGISTRY)} checks into {README}", file=sys.stderr)
