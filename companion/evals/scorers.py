@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from companion.coaching.modes import find_mode
 from companion.coaching.questions import advice_spans, analyse, split_questions
 from companion.coaching.schemas import FORCES, TIMELINE_STAGES, Reply
 from companion.errors import CompanionError
@@ -116,29 +117,9 @@ def _all_text(ev: Evidence) -> str:
 
 
 def output_questions(mode: str, structured: dict[str, Any] | None) -> list[str]:
-    """The question fields of a structured output."""
-    if not structured:
-        return []
-    if mode == "agenda":
-        return [
-            str(item.get("text", ""))
-            for section in structured.get("sections", [])
-            for item in section.get("items", [])
-            if item.get("kind") == "question"
-        ]
-    if mode == "jtbd":
-        qs: list[str] = [*structured.get("warm_up", []), *structured.get("screener", [])]
-        for block in (*structured.get("timeline", []), *structured.get("forces", [])):
-            qs.extend(block.get("questions", []))
-        qs.extend(structured.get("wrap_up", []))
-        return [str(q) for q in qs]
-    if mode == "mentor":
-        return [
-            str(p.get("text", ""))
-            for theme in structured.get("themes", [])
-            for p in theme.get("prompts", [])
-        ]
-    return []
+    """The question fields of a structured output (the mode's `ModeSpec.questions`)."""
+    spec = find_mode(mode)
+    return spec.questions(structured) if structured and spec is not None else []
 
 
 def _reply_questions(reply: Reply) -> list[str]:
