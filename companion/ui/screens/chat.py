@@ -3,7 +3,8 @@
 Widgets post typed messages here (`companion.ui.messages`); the screen answers them by starting
 a job (`companion.ui.jobs`, the only code that calls the coaching session, through
 `SessionHost`) in a worker thread, and the job's messages come back here to update the widgets.
-Sessions and the model/index live in two mixins (`chat_sessions`, `chat_index`).
+Modes and forms, sessions, and the model/index live in three mixins (`chat_modes`,
+`chat_sessions`, `chat_index`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import contextlib
 import threading
 from functools import partial
 
-from pydantic import BaseModel
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -21,28 +20,24 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from companion.coaching.modes import find_mode, get_mode, mode_names, resolve_alias
+from companion.coaching.modes import get_mode, mode_names, resolve_alias
 from companion.coaching.schemas import Reply
 from companion.coaching.transcripts import TranscriptError
 from companion.ui import jobs
 from companion.ui.messages import (
-    CopyRequested,
     Notice,
     PromptSubmitted,
     ReplyFailed,
     ReplyFinished,
     ReplyStatus,
     ReplyToken,
-    Saved,
-    SaveRequested,
     SourceOpenRequested,
     SourceText,
-    StructuredFailed,
-    StructuredFinished,
 )
 from companion.ui.screens.chat_index import LOADING, ModelIndexMixin
-from companion.ui.screens.chat_sessions import WAIT, SessionsMixin
-from companion.ui.widgets.chat import AssistantMessage, StructuredResult, Transcript
+from companion.ui.screens.chat_modes import ModesMixin
+from companion.ui.screens.chat_sessions import SessionsMixin
+from companion.ui.widgets.chat import AssistantMessage, Transcript
 from companion.ui.widgets.modebar import ModeBar
 from companion.ui.widgets.prompt import PromptInput
 from companion.ui.widgets.sources import SourcesPanel
@@ -54,7 +49,7 @@ def slash_help() -> str:
             "/sources")
 
 
-class ChatScreen(SessionsMixin, ModelIndexMixin, Screen[None]):
+class ChatScreen(ModesMixin, SessionsMixin, ModelIndexMixin, Screen[None]):
     """The chat. Key bindings carry ids so `settings.keys` can remap them (app keymap)."""
 
     BINDINGS = [
@@ -271,91 +266,6 @@ class ChatScreen(SessionsMixin, ModelIndexMixin, Screen[None]):
             self.action_toggle_sources()
         else:
             self.notify(slash_help(), title="Commands", timeout=8)
-
-    # ------------------------------------------------------------------ modes and forms
-    def action_switch_mode(self) -> None:
-        if self.busy:
-            self.notify(WAIT, severity="warning")
-            return
-
-        async def picked(mode: str | None) -> None:
-            if mode:
-                await self.set_mode(mode)
-
-        from companion.ui.screens.pickers import mode_picker
-
-        self.app.push_screen(mode_picker(self.mode), picked)
-
-    async def set_mode(self, mode: str) -> None:
-        spec = find_mode(mode)
-        if spec is None:
-            return
-        self.mode = mode
-        self.host.set_mode(mode)
-        if spec.structured:
-            text = self.prompt.text.strip()
-            self.prompt.clear()
-            self.open_form(mode, prefill=text)
-        else:
-            self.prompt.focus()
-
-    def open_form(self, mode: str, *, prefill: str = "") -> None:
-        async def done(inputs: BaseModel | None) -> None:
-            if inputs is not None:
-                await self.start_structured(mode, inputs)
-            elif prefill:
-                self.prompt.restore(prefill)
-
-        from companion.ui.screens.forms import StructuredForm
-
-        self.app.push_screen(StructuredForm(mode, prefill=prefill), done)
-
-    async def start_structured(self, mode: str, inputs: BaseModel) -> None:
-        if self.busy:
-            return
-        self.busy = True
-        from companion.ui.screens.forms import summarise
-
-        summary = summarise(mode, inputs)
-        await self.transcript.add_user(summary)
-        self._current = await self.transcript.add_assistant(
-            mode=mode, status=f"building the {get_mode(mode).label}…")
-        self._pending_prompt = ""
-        self._pending_turn = self._save_turn("user", summary, mode=mode)
-        self._run(jobs.structured, mode, inputs, summary, group="reply")
-
-    async def on_structured_finished(self, message: StructuredFinished) -> None:
-        current, self._current = self._current, None
-        if current is not None:
-            await current.remove()
-        await self.transcript.add_structured(message.reply)
-        self._after_reply(message.reply)
-        self._save_turn("assistant", message.reply.text, reply=message.reply, mode=message.reply.mode)
-        self._pending_turn = None
-        self.busy = False
-        self.prompt.focus()
-
-    async def on_structured_failed(self, message: StructuredFailed) -> None:
-        current, self._current = self._current, None
-        await self._withdraw(current)
-        self.busy = False
-        self.notify(message.problem.message, title=message.problem.title, severity="error",
-                    timeout=12)
-
-    @on(SaveRequested)
-    def save_requested(self, message: SaveRequested) -> None:
-        widget = message.widget if isinstance(message.widget, StructuredResult) else None
-        self._run(jobs.save, message.reply, widget, group="save", exclusive=False)
-
-    def on_saved(self, message: Saved) -> None:
-        if isinstance(message.widget, StructuredResult):
-            message.widget.mark_saved(str(message.path))
-        self.notify(str(message.path), title="Saved to your notes")
-
-    def on_copy_requested(self, message: CopyRequested) -> None:
-        self.app.copy_to_clipboard(message.text)
-        self.notify("Copied as Markdown (needs a terminal that allows clipboard access).",
-                    title="Copied")
 
     def on_notice(self, message: Notice) -> None:
         self.notify(message.text, title=message.title, severity=message.severity)
