@@ -16,7 +16,6 @@ from companion.coaching.modes import get_mode, mode_names
 from companion.coaching.questions import advice_spans, analyse
 from companion.coaching.schemas import Reply, SourceRef
 from companion.errors import CompanionError
-from companion.fsutil import unique_path
 from companion.llm.base import Provider
 
 __all__ = ["CoachingSession", "Done", "Event", "Status", "Token", "commit_action", "save_note"]
@@ -402,7 +401,11 @@ def save_note(folder: Path, reply: Reply, *, today: dt.date | None = None) -> Pa
         front.append(f"person: {data['person']}")
     front.append("---")
     base = f"{day}-{reply.mode}" + (f"-{_slug(who)}" if who else "")
-    path = unique_path(folder, base)
+    path = folder / f"{base}.md"
+    n = 2
+    while path.exists():
+        path = folder / f"{base}-{n}.md"
+        n += 1
     path.write_text("\n".join(front) + "\n\n" + reply.text, "utf-8")
     return path
 

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import json
 import os
 import re
@@ -25,7 +26,6 @@ from pathlib import Path
 
 from companion import locations
 from companion.errors import CompanionError
-from companion.fsutil import move_aside, unique_path, utc_now
 from companion.llm.keys import redact
 
 SCHEMA_VERSION = 1
@@ -86,6 +86,10 @@ class SessionInfo:
     updated: str
     turns: int = 0
     snippet: str = ""
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def safe_filename(title: str, *, suffix: str = ".md", max_len: int = 60) -> str:
@@ -154,7 +158,19 @@ class TranscriptStore:
             raise TranscriptError(f"cannot open the sessions database {self.path}: {exc}") from None
 
     def _move_aside(self) -> Path:
-        return move_aside(self.path, "corrupt")
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+        os.replace(self.path, target)
+        for extra in ("-wal", "-shm"):
+            side = self.path.with_name(self.path.name + extra)
+            if side.exists():
+                with contextlib.suppress(OSError):
+                    os.replace(side, target.with_name(target.name + extra))
+        return target
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -185,7 +201,7 @@ class TranscriptStore:
     def create_session(
         self, *, title: str = DEFAULT_TITLE, mode: str = "socratic", model: str = ""
     ) -> int:
-        now = utc_now()
+        now = _now()
         with self._tx() as con:
             cur = con.execute(
                 "INSERT INTO sessions(title, mode, model, created, updated) VALUES (?, ?, ?, ?, ?)",
@@ -205,7 +221,7 @@ class TranscriptStore:
     ) -> int:
         """Store one turn and commit it before returning. The first user turn names the session."""
         text = self.clean(content)
-        now = utc_now()
+        now = _now()
         with self._tx() as con:
             row = con.execute("SELECT title FROM sessions WHERE id=?", (session_id,)).fetchone()
             if row is None:
@@ -391,7 +407,11 @@ class TranscriptStore:
             raise TranscriptError(f"cannot create {folder}: {exc.strerror or exc}") from None
         base = folder.resolve()
         stem = safe_filename(f"{info.created[:10]} {info.title}", suffix="")
-        target = unique_path(base, stem)
+        target = base / f"{stem}.md"
+        n = 1
+        while target.exists():
+            n += 1
+            target = base / f"{stem}-{n}.md"
         if target.resolve().parent != base:  # cannot happen after safe_filename; checked anyway
             raise TranscriptError("refusing to write outside the export folder")
         tmp = target.with_name(f".{target.name}.tmp")
