@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from typing import Annotated
@@ -10,6 +9,8 @@ from typing import Annotated
 import typer
 
 from companion import __version__
+from companion.clikit import fail, friendly, settings
+from companion.coaching.modes import mode_names
 
 app = typer.Typer(
     name="companion",
@@ -20,49 +21,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-MODES = ("socratic", "agenda", "jtbd", "mentor")
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print one clear line to stderr and return the exit to raise."""
-    from companion.llm.keys import redact
-
-    typer.echo(f"companion: {redact(message)}", err=True)
-    return typer.Exit(code)
-
-
-def friendly(func):
-    """Turn expected failures into one line and an exit code, never a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        from companion.errors import CompanionError
-        from companion.llm.base import LLMError
-        from companion.settings import SettingsError
-
-        try:
-            return func(*args, **kwargs)
-        except SettingsError as exc:
-            raise fail(str(exc), 2) from None
-        except LLMError as exc:
-            raise fail(str(exc), 1) from None
-        except KeyboardInterrupt:
-            raise fail("interrupted", 130) from None
-        except BrokenPipeError:  # `companion ask ... | head`
-            sys.stderr.close()
-            raise typer.Exit(0) from None
-        except CompanionError as exc:
-            raise fail(str(exc), exc.exit_code) from None
-
-    return wrapper
-
-
-def settings():
-    from companion.settings import load_settings
-
-    return load_settings()
-
 
 @app.callback()
 def main_callback(
@@ -94,14 +52,14 @@ def _open_chat(model: str | None) -> None:
 @friendly
 def ask(
     message: Annotated[str, typer.Argument(help="What is on your mind (or '-' to read stdin).")],
-    mode: Annotated[str, typer.Option("--mode", help="socratic | agenda | jtbd | mentor")] = "socratic",
+    mode: Annotated[str, typer.Option("--mode", help=" | ".join(mode_names()))] = "socratic",
     model: Annotated[str | None, typer.Option("--model", "-m", help="Model name (see `companion models`).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the structured result as JSON.")] = False,
     no_notes: Annotated[bool, typer.Option("--no-notes", help="Retrieve from the corpus only.")] = False,
 ) -> None:
     """One reply to stdout, streamed; pipe-friendly."""
-    if mode not in MODES:
-        raise fail(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}", 2)
+    if mode not in mode_names():
+        raise fail(f"unknown mode {mode!r}; choose one of {', '.join(mode_names())}", 2)
     if message == "-":
         message = sys.stdin.read()
     if not message.strip():

@@ -24,7 +24,9 @@ def load_bank(path: Path | None = None) -> dict:
         data = yaml.safe_load(path.read_text("utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise BankError(f"cannot read the question bank {path}: {exc}") from None
-    for section in ("socratic", "jtbd", "mentor"):
+    from companion.coaching.modes import all_modes
+
+    for section in (spec.bank for spec in all_modes() if spec.bank):
         if not isinstance(data.get(section), dict):
             raise BankError(f"{path}: the question bank needs a '{section}' mapping")
     return data

@@ -1,93 +1,98 @@
-"""`companion agenda`, `jtbd`, `prompts` and `commit` (imports stay inside the commands)."""
+"""`companion agenda`, `jtbd`, `prompts` and `commit` (imports stay inside the commands).
+
+The structured commands are built from the modes' `ModeSpec`s: one command per mode with a
+`command` name, one option (or argument) per form field, defaults and limits from the mode's
+input model.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import inspect
+from typing import Annotated, Any
 
 import typer
 
+from companion.clikit import fail, first_error, friendly, settings
+from companion.coaching.modes import FormField, ModeSpec, all_modes, bounds
+
+
+def _help(spec: ModeSpec, f: FormField) -> str | None:
+    text = f.help
+    if f.kind == "select":
+        text = text or " | ".join(value for _label, value in f.options)
+    if f.kind == "int":
+        assert spec.inputs is not None
+        lo, hi, _ = bounds(spec.inputs, f.name)
+        if lo is not None and hi is not None:
+            text = f"{text} ({lo}-{hi})."
+    return text or None
+
+
+def _parameter(spec: ModeSpec, f: FormField) -> inspect.Parameter:
+    kind: Any = int if f.kind == "int" else str
+    names = [f.cli_flag, *([f.short] if f.short else [])]
+    info = (
+        typer.Argument(help=_help(spec, f))
+        if f.argument
+        else typer.Option(*names, help=_help(spec, f))
+    )
+    default = spec.default(f.name)
+    return inspect.Parameter(
+        f.name,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        annotation=Annotated[kind, info],
+        default=inspect.Parameter.empty if default is None else default,
+    )
+
+
+_COMMON = [
+    inspect.Parameter(
+        "model", inspect.Parameter.KEYWORD_ONLY, default=None,
+        annotation=Annotated[str | None, typer.Option("--model", "-m")],
+    ),
+    inspect.Parameter(
+        "as_json", inspect.Parameter.KEYWORD_ONLY, default=False,
+        annotation=Annotated[bool, typer.Option("--json")],
+    ),
+    inspect.Parameter(
+        "save", inspect.Parameter.KEYWORD_ONLY, default=False,
+        annotation=Annotated[
+            bool, typer.Option("--save", help="Write the result into your notes folder.")
+        ],
+    ),
+]
+
+
+def structured_command(spec: ModeSpec):
+    """The command function typer registers for a structured mode."""
+
+    def command(**values: Any) -> None:
+        from pydantic import ValidationError
+
+        from companion.coaching.commands import run_structured
+
+        model, as_json, save = values.pop("model"), values.pop("as_json"), values.pop("save")
+        assert spec.inputs is not None
+        try:
+            inputs = spec.inputs(**values)
+        except ValidationError as exc:
+            raise fail(first_error(exc), 2) from None
+        run_structured(settings(), spec.name, inputs, model=model, as_json=as_json, save=save)
+
+    params = [_parameter(spec, f) for f in spec.fields]
+    # Required options first: a Python signature cannot put a default before a non-default.
+    params.sort(key=lambda p: p.default is not inspect.Parameter.empty)
+    command.__signature__ = inspect.Signature([*params, *_COMMON])  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in (*params, *_COMMON)}
+    command.__doc__ = spec.command_help
+    command.__name__ = spec.command or spec.name
+    return friendly(command)
+
 
 def register(app: typer.Typer) -> None:
-    from companion.cli import friendly, settings
-
-    @app.command()
-    @friendly
-    def agenda(
-        person: Annotated[str, typer.Option("--person", "-p", help="Who the 1:1 is with.")],
-        relationship: Annotated[
-            str, typer.Option(help="my_manager | my_report | mentor | mentee")
-        ] = "my_report",
-        minutes: Annotated[int, typer.Option("--minutes", help="Meeting length (10-120).")] = 30,
-        on_mind: Annotated[str, typer.Option("--on-mind", help="What is on your mind.")] = "",
-        model: Annotated[str | None, typer.Option("--model", "-m")] = None,
-        as_json: Annotated[bool, typer.Option("--json")] = False,
-        save: Annotated[
-            bool, typer.Option("--save", help="Write the agenda into your notes folder.")
-        ] = False,
-    ) -> None:
-        """Draft a 1:1 agenda that carries forward every open action item with PERSON."""
-        from pydantic import ValidationError
-
-        from companion.cli import fail
-        from companion.coaching.commands import run_structured
-        from companion.coaching.schemas import AgendaInputs
-
-        try:
-            inputs = AgendaInputs(
-                person=person, relationship=relationship, duration_minutes=minutes, on_mind=on_mind
-            )
-        except ValidationError as exc:
-            raise fail(_first_error(exc), 2) from None
-        run_structured(settings(), "agenda", inputs, model=model, as_json=as_json, save=save)
-
-    @app.command()
-    @friendly
-    def jtbd(
-        product: Annotated[
-            str, typer.Option("--product", help="The product whose switch you study.")
-        ],
-        switch: Annotated[str, typer.Option("--switch", help="What customers hired / fired.")] = "",
-        interviewee: Annotated[
-            str, typer.Option("--interviewee")
-        ] = "a customer who switched recently",
-        model: Annotated[str | None, typer.Option("--model", "-m")] = None,
-        as_json: Annotated[bool, typer.Option("--json")] = False,
-        save: Annotated[bool, typer.Option("--save")] = False,
-    ) -> None:
-        """Draft a jobs-to-be-done switch interview guide."""
-        from pydantic import ValidationError
-
-        from companion.cli import fail
-        from companion.coaching.commands import run_structured
-        from companion.coaching.schemas import JTBDInputs
-
-        try:
-            inputs = JTBDInputs(product=product, switch=switch, interviewee=interviewee)
-        except ValidationError as exc:
-            raise fail(_first_error(exc), 2) from None
-        run_structured(settings(), "jtbd", inputs, model=model, as_json=as_json, save=save)
-
-    @app.command("prompts")
-    @friendly
-    def mentor_prompts(
-        situation: Annotated[str, typer.Argument(help="The mentee's situation, in your words.")],
-        mentee: Annotated[str, typer.Option("--mentee")] = "your mentee",
-        model: Annotated[str | None, typer.Option("--model", "-m")] = None,
-        as_json: Annotated[bool, typer.Option("--json")] = False,
-        save: Annotated[bool, typer.Option("--save")] = False,
-    ) -> None:
-        """Discussion prompts for a mentor preparing a session with a mentee."""
-        from pydantic import ValidationError
-
-        from companion.cli import fail
-        from companion.coaching.commands import run_structured
-        from companion.coaching.schemas import MentorInputs
-
-        try:
-            inputs = MentorInputs(situation=situation, mentee=mentee)
-        except ValidationError as exc:
-            raise fail(_first_error(exc), 2) from None
-        run_structured(settings(), "mentor", inputs, model=model, as_json=as_json, save=save)
+    for spec in all_modes():
+        if spec.command:
+            app.command(spec.command)(structured_command(spec))
 
     @app.command()
     @friendly
@@ -100,8 +105,3 @@ def register(app: typer.Typer) -> None:
 
         path = commit_action(CoachingSession(settings()).notes_folder(), person, text)
         typer.echo(f"added to {path}")
-
-
-def _first_error(exc) -> str:
-    err = exc.errors()[0]
-    return f"{'.'.join(map(str, err['loc']))}: {err['msg']}"

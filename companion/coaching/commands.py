@@ -1,4 +1,4 @@
-"""What `companion ask`, `agenda`, `jtbd`, `prompts` and the plain chat loop do."""
+"""What `companion ask`, `agenda`, `jtbd` and `prompts` do."""
 
 from __future__ import annotations
 
@@ -74,27 +74,3 @@ def run_structured(
     if save:
         path = session.save_to_notes(reply)
         typer.echo(f"saved to {path}", err=True)
-
-
-def chat_loop(settings) -> None:
-    """A plain prompt loop (the Textual app is the main chat; this serves dumb terminals)."""
-    session = CoachingSession(settings)
-    typer.echo("companion — plain chat. /mode NAME switches mode, Ctrl-D leaves.")
-    session.prepare(progress=_status)
-    while True:
-        try:
-            text = input("you> ").strip()
-        except EOFError:
-            return
-        if not text:
-            continue
-        cancel = threading.Event()
-        try:
-            for event in session.send(text, cancel):
-                if isinstance(event, Token):
-                    sys.stdout.write(event.text)
-                    sys.stdout.flush()
-            sys.stdout.write("\n")
-        except KeyboardInterrupt:
-            cancel.set()
-            sys.stdout.write("\n(reply cancelled)\n")

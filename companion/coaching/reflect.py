@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from companion.coaching.questions import sentences as _sentences
+
 _SWAP = {
     "i": "you",
     "me": "you",
@@ -33,7 +35,6 @@ _FILLERS = re.compile(
     r"i guess|to be honest)[,!.]?\s+)+",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d+|[^\sA-Za-z\d]")
 _SIGNAL = re.compile(
     r"\b(decide|decision|whether|should|want|worried|worry|unsure|not sure|struggl|stuck|"
@@ -217,10 +218,6 @@ _VERBS = {
 }
 _DETERMINERS = {"the", "a", "an", "my", "our", "this", "that", "his", "her", "their", "its", "your"}
 _VAGUE = {"lot", "bit", "way", "thing", "things", "time", "week", "day", "point", "kind", "sort"}
-
-
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text.strip()) if s and s.strip()]
 
 
 def _swap_pronouns(clause: str) -> str:

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
-Mode = Literal["socratic", "agenda", "jtbd", "mentor"]
+
+def _known_mode(name: str) -> str:
+    from companion.coaching.modes import find_mode, mode_names
+
+    if find_mode(name) is None:
+        raise ValueError(f"unknown mode {name!r}; choose one of {', '.join(mode_names())}")
+    return name
+
+
+Mode = Annotated[str, AfterValidator(_known_mode)]
+"""A registered mode's name (see `companion.coaching.modes`)."""
 Relationship = Literal["my_manager", "my_report", "mentor", "mentee"]
 
 RELATIONSHIP_LABELS: dict[str, str] = {

@@ -8,42 +8,18 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from companion.coaching import socratic
+from companion.coaching.events import Done, Event, Status, Token
+from companion.coaching.modes import get_mode, mode_names
 from companion.coaching.questions import advice_spans, analyse
-from companion.coaching.schemas import (
-    AgendaInputs,
-    JTBDInputs,
-    MentorInputs,
-    Mode,
-    Reply,
-    SourceRef,
-)
+from companion.coaching.schemas import Reply, SourceRef
 from companion.errors import CompanionError
 from companion.fileutil import front_matter, unique_path
 from companion.llm.base import Provider
 
-MODES: tuple[str, ...] = ("socratic", "agenda", "jtbd", "mentor")
-
-
-@dataclass
-class Status:
-    text: str
-
-
-@dataclass
-class Token:
-    text: str
-
-
-@dataclass
-class Done:
-    reply: Reply
-
-
-Event = Status | Token | Done
+__all__ = ["CoachingSession", "Done", "Event", "Status", "Token", "commit_action", "save_note"]
 
 
 def _ref(p) -> SourceRef:
@@ -59,11 +35,10 @@ class CoachingSession:
         *,
         provider: Provider | None = None,
         knowledge=None,
-        mode: Mode = "socratic",
+        mode: str = "socratic",
         include_notes: bool = True,
     ):
-        if mode not in MODES:
-            raise CompanionError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        get_mode(mode)  # an unknown mode fails here, naming the known ones
         self.settings = settings
         self.provider = provider
         self.knowledge = knowledge
@@ -204,11 +179,14 @@ class CoachingSession:
         if not self._prepared:
             yield Status("loading the model and the index…")
             self.prepare()
-        if self.mode == "socratic":
+        spec = get_mode(self.mode)
+        if not spec.structured:
             yield from self._socratic_turn(text, cancel)
+        elif spec.from_text is None:
+            raise CompanionError(f"{spec.label} needs its form: use `companion {spec.command}`")
         else:
             yield Status(f"building the {self.mode} result…")
-            reply = self.run_structured(self.mode, self._inputs_from_text(text))
+            reply = self.run_structured(self.mode, spec.from_text(text))
             yield Token(reply.text)
             self._remember(text, reply)
             yield Done(reply)
@@ -224,8 +202,10 @@ class CoachingSession:
 
     def _switch_mode(self, text: str) -> Reply:
         wanted = text.split(maxsplit=1)[1].strip().lower() if len(text.split()) > 1 else ""
-        if wanted not in MODES:
-            return Reply(mode=self.mode, text=f"Modes: {', '.join(MODES)}. Type `/mode NAME`.")
+        if wanted not in mode_names():
+            return Reply(
+                mode=self.mode, text=f"Modes: {', '.join(mode_names())}. Type `/mode NAME`."
+            )
         self.mode = wanted
         return Reply(mode=self.mode, text=f"Switched to {wanted} mode.")
 
@@ -338,52 +318,22 @@ class CoachingSession:
 
     # -- structured modes -------------------------------------------------------------------
 
-    def _inputs_from_text(self, text: str):
-        if self.mode == "agenda":
-            m = re.search(r"\bwith ([A-Z][\w'-]+)", text)
-            return AgendaInputs(person=m.group(1) if m else "them", on_mind=text)
-        if self.mode == "jtbd":
-            return JTBDInputs(product=text[:200])
-        return MentorInputs(situation=text)
-
     def run_structured(self, mode: str, inputs) -> Reply:
         """An agenda, interview guide or mentor prompts, as a checked, rendered reply."""
+        spec = get_mode(mode)
+        if spec.build is None or spec.inputs is None:
+            raise CompanionError(f"mode {mode!r} has no structured result")
         if not self._prepared:
             self.prepare()
         started = time.monotonic()
-        temperature = self.settings.temperature
-        if mode == "agenda":
-            from companion.coaching.agenda import build_agenda
-
-            result, fallbacks = build_agenda(
-                AgendaInputs.model_validate(inputs),
-                provider=self.provider,
-                knowledge=self.knowledge,
-                temperature=temperature,
-            )
-            questions = [i.text for s in result.sections for i in s.items if i.kind == "question"]
-        elif mode == "jtbd":
-            from companion.coaching.jtbd import build_guide
-
-            result, fallbacks = build_guide(
-                JTBDInputs.model_validate(inputs),
-                provider=self.provider,
-                knowledge=self.knowledge,
-                temperature=temperature,
-            )
-            questions = result.all_questions()
-        elif mode == "mentor":
-            from companion.coaching.mentor import build_prompts
-
-            result, fallbacks = build_prompts(
-                MentorInputs.model_validate(inputs),
-                provider=self.provider,
-                knowledge=self.knowledge,
-                temperature=temperature,
-            )
-            questions = [p.text for p in result.all_prompts()]
-        else:
-            raise CompanionError(f"mode {mode!r} has no structured result")
+        built = spec.build(
+            spec.inputs.model_validate(inputs),
+            provider=self.provider,
+            knowledge=self.knowledge,
+            temperature=self.settings.temperature,
+        )
+        result, fallbacks = built.result, built.fallbacks
+        questions = spec.questions(result.model_dump(mode="json"))
         text = result.to_markdown()
         return Reply(
             mode=mode,

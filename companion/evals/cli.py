@@ -16,7 +16,7 @@ def _scenario_problem(exc) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    from companion.cli import fail, friendly, settings
+    from companion.clikit import fail, friendly, settings
 
     eval_app = typer.Typer(
         name="eval",

@@ -89,9 +89,11 @@ def all_text(ev: Evidence) -> str:
 
 
 def output_questions(mode: str, structured: dict[str, Any] | None) -> list[str]:
-    """The question fields of a structured output."""
-    if not structured:
-        return []
+    """The question fields of a structured output (the mode's `ModeSpec.questions`)."""
+    from companion.coaching.modes import find_mode
+
+    spec = find_mode(mode)
+    return spec.questions(structured) if structured and spec is not None else []
     if mode == "agenda":
         return [
             str(item.get("text", ""))

@@ -387,14 +387,17 @@ def summarise(entries: list[dict[str, Any]], **meta: Any) -> dict[str, Any]:
         errors=sum(1 for e in entries if e.get("error")),
         skipped_checks=sum(s["skipped"] for s in by_check.values()),
         fallback_share=_rate(fallbacks, replies),
-        by_mode=dict(sorted(by_mode.items(), key=lambda kv: _MODE_ORDER.get(kv[0], 9))),
+        by_mode=dict(sorted(by_mode.items(), key=lambda kv: _mode_order().get(kv[0], 99))),
         by_check=dict(sorted(by_check.items())),
         scenarios=entries,
     )
     return summary
 
 
-_MODE_ORDER = {"socratic": 0, "agenda": 1, "jtbd": 2, "mentor": 3}
+def _mode_order() -> dict[str, int]:
+    from companion.coaching.modes import mode_names
+
+    return {name: i for i, name in enumerate(mode_names())}
 
 
 def run_suite(

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -31,16 +32,16 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     ValidationInfo,
+    create_model,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from companion.evals.checks import REGISTRY, Name, Text
+from companion.coaching.modes import all_modes, find_mode, get_mode, mode_names
+from companion.evals.checks import REGISTRY, Text
 from companion.evals.checks import Check as BaseCheck
 
 __all__ = [
-    "MODE_INPUTS",
-    "MODES",
     "Check",
     "Inputs",
     "Scenario",
@@ -48,11 +49,8 @@ __all__ = [
     "Turn",
     "load_scenario",
     "load_scenarios",
+    "mode_inputs",
 ]
-
-Mode = Literal["socratic", "agenda", "jtbd", "mentor"]
-MODES: tuple[str, ...] = ("socratic", "agenda", "jtbd", "mentor")
-Relationship = Literal["my_manager", "my_report", "mentor", "mentee"]
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MAX_FILE_BYTES = 256 * 1024  # scenario files are small; refuse anything absurd before parsing
@@ -122,27 +120,65 @@ Check = Annotated[SerializeAsAny[BaseCheck], PlainValidator(_validate_check)]
 # ------------------------------------------------------------------------------------- scenario
 
 
-class Inputs(_Strict):
-    """Mode inputs; which ones a mode needs or accepts is in `MODE_INPUTS`."""
-
-    person: Name | None = None
-    relationship: Relationship | None = None
-    duration_minutes: Annotated[int, Field(ge=10, le=120)] | None = None
-    on_mind: Text | None = None
-    product: Text | None = None
-    switch: Text | None = None
-    interviewee: Text | None = None
-    mentee: Text | None = None
-    situation: Text | None = None
+def _known_mode(value: str) -> str:
+    if find_mode(value) is None:
+        raise PydanticCustomError(
+            "unknown_mode",
+            "Input should be one of {modes}",
+            {"modes": ", ".join(repr(m) for m in mode_names())},
+        )
+    return value
 
 
-# mode -> (required inputs, optional inputs); any other input is an error for that mode.
-MODE_INPUTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "socratic": ((), ()),
-    "agenda": (("person", "relationship", "duration_minutes"), ("on_mind",)),
-    "jtbd": (("product", "switch"), ("interviewee", "duration_minutes")),
-    "mentor": (("situation",), ("mentee", "duration_minutes")),
-}
+Mode = Annotated[str, AfterValidator(_known_mode)]
+
+
+def _scenario_field(info: Any) -> tuple[Any, Any]:
+    """A mode input as a scenario takes it: optional, the mode's own limits, strings stripped
+    and never empty."""
+    extra: list[Any] = []
+    if info.annotation is str:
+        extra.append(StringConstraints(strip_whitespace=True, min_length=1))
+    rules = (*info.metadata, *extra)
+    kind = Annotated[(info.annotation, *rules)] if rules else info.annotation
+    return kind | None, None
+
+
+class _OpenInputs(BaseModel):
+    # Inputs of modes registered after this module was imported (plug-ins, tests) are kept as
+    # extras; `_input_rules` checks them against their mode's own input model.
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
+
+def _inputs_model() -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for spec in all_modes():
+        if spec.inputs is not None:
+            for name, info in spec.inputs.model_fields.items():
+                fields.setdefault(name, _scenario_field(info))
+    model = create_model(
+        "Inputs",
+        __base__=_OpenInputs,
+        __doc__="Mode inputs, typed as the modes' input models declare them; which ones a "
+        "mode needs or accepts is `mode_inputs(mode)`.",
+        **fields,
+    )
+    return model
+
+
+if TYPE_CHECKING:
+    # The real class is built from the registered modes at import; to mypy it is any inputs.
+    class Inputs(_OpenInputs):
+        def __getattr__(self, name: str) -> Any: ...
+else:
+    Inputs = _inputs_model()
+
+
+def mode_inputs(mode: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(required, optional) inputs of a mode's scenarios; any other input is an error there."""
+    spec = get_mode(mode)
+    required = spec.scenario_required
+    return required, tuple(n for n in spec.input_names() if n not in required)
 
 
 class Turn(_Strict):
@@ -195,24 +231,47 @@ class Scenario(_Strict):
         return [c for c in self.checks if c.check == name]
 
 
+def _input_rules(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
+    """Inputs the mode needs, inputs it does not use, and values its input model refuses."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    required, optional = mode_inputs(s.mode)
+    given = {
+        name: value
+        for name, value in s.inputs.model_dump(exclude_none=True).items()
+        if name in s.inputs.model_fields_set or name in (s.inputs.model_extra or {})
+    }
+    for name in required:
+        if name not in given:
+            problems.append((("inputs", name), f"{s.mode} mode needs inputs.{name}"))
+    accepted = set(required) | set(optional)
+    declared = {n for spec in all_modes() for n in spec.input_names()}
+    for name in given:
+        if name not in declared:
+            problems.append((("inputs", name), f"unknown field {name!r}"))
+        elif name not in accepted:
+            uses = ", ".join(required + optional) or "no inputs"
+            problems.append(
+                (("inputs", name), f"inputs.{name} is not used in {s.mode} mode (it uses: {uses})")
+            )
+    model = get_mode(s.mode).inputs
+    if model is not None:
+        try:
+            model.model_validate({n: v for n, v in given.items() if n in accepted}, strict=True)
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False):
+                if error.get("type") != "missing":
+                    loc = ("inputs", *(error.get("loc") or ()))
+                    problems.append((loc, _message(error)))
+    return problems
+
+
 def _scenario_rules(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
     """Rules that need the whole scenario. Returns (loc, message) pairs."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
     if s.mode == "socratic" and not s.turns:
         problems.append((("turns",), "socratic scenarios need at least one user turn"))
 
-    required, optional = MODE_INPUTS[s.mode]
-    for name in required:
-        if getattr(s.inputs, name) is None:
-            problems.append((("inputs", name), f"{s.mode} mode needs inputs.{name}"))
-    accepted = set(required) | set(optional)
-    for name in s.inputs.model_fields_set:
-        if name not in accepted and getattr(s.inputs, name) is not None:
-            uses = ", ".join(required + optional) or "no inputs"
-            problems.append(
-                (("inputs", name), f"inputs.{name} is not used in {s.mode} mode (it uses: {uses})")
-            )
-
+    problems += _input_rules(s)
     for i, check in enumerate(s.checks):
         loc: tuple[str | int, ...] = ("checks", i)
         modes = check.modes
@@ -221,7 +280,7 @@ def _scenario_rules(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
                 (
                     loc,
                     f"check {check.check!r} does not apply to {s.mode} mode "
-                    f"(it applies to: {', '.join(m for m in MODES if m in modes)})",
+                    f"(it applies to: {', '.join(m for m in mode_names() if m in modes)})",
                 )
             )
         problems.extend(((*loc, *where), message) for where, message in check.rules(s))

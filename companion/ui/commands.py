@@ -7,7 +7,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from companion.ui.modes import MODE_HELP
+from companion.coaching.modes import all_modes
 
 
 class CompanionCommands(Provider):
@@ -18,8 +18,8 @@ class CompanionCommands(Provider):
         settings = self.app.settings  # type: ignore[attr-defined]
         yield "New session", chat.action_new_session, "Start afresh; this conversation stays saved"
         yield "Sessions", chat.action_sessions, "Resume, rename, delete or search past sessions"
-        for mode, (title, help_) in MODE_HELP.items():
-            yield f"Switch mode: {title}", partial(chat.set_mode, mode), help_
+        for spec in all_modes():
+            yield f"Switch mode: {spec.label}", partial(chat.set_mode, spec.name), spec.help
         for name in settings.model_names():
             endpoint = settings.endpoint(name)
             where = "embedded, runs locally" if endpoint is None else f"endpoint {endpoint.base_url}"

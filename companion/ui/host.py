@@ -12,15 +12,16 @@ import contextlib
 import threading
 import traceback
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from companion import locations
+from companion.coaching.events import Event
 from companion.coaching.schemas import Reply, SourceRef
 from companion.errors import CompanionError
 from companion.llm.base import LLMError
 from companion.llm.keys import redact
-from companion.ui.modes import STRUCTURED_MODES  # noqa: F401 - re-exported
 
 _LLM_TITLES = {
     "unreachable": "The model endpoint is not answering",
@@ -44,22 +45,35 @@ def log_exception(exc: BaseException) -> Path | None:
         return None
 
 
-def describe_error(exc: BaseException, secrets: tuple[str, ...] = ()) -> tuple[str, str]:
-    """(title, message) for a notification: what happened and what to do."""
+@dataclass(frozen=True)
+class Problem:
+    """A failure as the user sees it: a notification title and what happened / what to do."""
+
+    title: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.title}: {self.message}"
+
+
+def describe_error(exc: BaseException, secrets: tuple[str, ...] = ()) -> Problem:
+    """What happened and what to do, for a notification (secrets redacted)."""
     message = redact(str(exc).strip() or type(exc).__name__, *secrets)
     if isinstance(exc, LLMError):
-        title = _LLM_TITLES.get(getattr(exc, "kind", ""), "The model failed")
-        if getattr(exc, "kind", "") in ("unreachable", "timeout"):
+        title = _LLM_TITLES.get(exc.kind, "The model failed")
+        if exc.kind in ("unreachable", "timeout"):
             message += " — or switch model (ctrl+p, “Switch model”)."
-        return title, message
+        return Problem(title, message)
     names = {cls.__name__ for cls in type(exc).__mro__}
     if names & _INDEX_ERRORS:
-        return "Index problem", message + " — rebuild it from ctrl+p or run `companion doctor`."
+        return Problem(
+            "Index problem", message + " — rebuild it from ctrl+p or run `companion doctor`."
+        )
     if isinstance(exc, CompanionError):
-        return "Something needs fixing", message
+        return Problem("Something needs fixing", message)
     where = log_exception(exc)
     hint = f" (details in {where})" if where else ""
-    return "Unexpected error", f"{type(exc).__name__}: {message}{hint}"
+    return Problem("Unexpected error", f"{type(exc).__name__}: {message}{hint}")
 
 
 def _progress_text(args: tuple[Any, ...]) -> str:
@@ -90,7 +104,7 @@ class SessionHost:
         self.factory = factory or default_factory
         self.session = None
         self.ready = threading.Event()
-        self.error: tuple[str, str] | None = None
+        self.error: Problem | None = None
         self._mode = mode
         self._history: list[dict] | None = None
         self._lock = threading.RLock()
@@ -185,6 +199,11 @@ class SessionHost:
 
         return host_of(endpoint.base_url)
 
+    @property
+    def index_problem(self) -> str | None:
+        """Why the session runs without an index, if it does."""
+        return self.session.knowledge_error if self.session is not None else None
+
     def index_status(self) -> dict | None:
         if self.session is None:
             return None
@@ -192,22 +211,12 @@ class SessionHost:
             status = self.session.index_status()
         except Exception:  # noqa: BLE001 - the status bar must not fail
             return None
-        if status is not None and hasattr(status, "model_dump"):
-            status = status.model_dump()
         return status
 
     # ------------------------------------------------------------------ blocking calls
-    def send(self, text: str, cancel: threading.Event) -> Iterator[tuple[str, Any]]:
-        """("status", str) / ("token", str) / ("done", Reply) events of one reply."""
-        from companion.coaching.session import Done, Status, Token
-
-        for event in self.session.send(text, cancel=cancel):
-            if isinstance(event, Token):
-                yield "token", event.text
-            elif isinstance(event, Status):
-                yield "status", event.text
-            elif isinstance(event, Done):
-                yield "done", event.reply
+    def send(self, text: str, cancel: threading.Event) -> Iterator[Event]:
+        """The `Status`, `Token` and `Done` events of one reply."""
+        yield from self.session.send(text, cancel=cancel)
 
     def structured(self, mode: str, inputs) -> Reply:
         return self.session.run_structured(mode, inputs)
@@ -227,8 +236,6 @@ class SessionHost:
     def ingest(self, folder: Path, progress: Callable[[int, int, str], None] | None = None):
         """Add a notes folder to the index (and to the settings for next time)."""
         folder = Path(folder).expanduser().resolve()
-        if hasattr(self.session, "ingest"):
-            return self.session.ingest(folder, progress=progress)
         kb = self._knowledge()
         if folder not in kb.notes_dirs:
             kb.notes_dirs.append(folder)
@@ -237,6 +244,4 @@ class SessionHost:
         return kb.sync(progress=progress)
 
     def rebuild(self, progress: Callable[[int, int, str], None] | None = None):
-        if hasattr(self.session, "rebuild_index"):
-            return self.session.rebuild_index(progress=progress)
         return self._knowledge().rebuild(progress=progress)

@@ -6,11 +6,14 @@ call the coaching session themselves, they post a request and the app's workers 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 
 from textual.message import Message
+from textual.notifications import SeverityLevel
 
 from companion.coaching.schemas import Reply, SourceRef
+from companion.ui.host import Problem
 
 # -- requests from widgets ---------------------------------------------------------------------
 
@@ -56,18 +59,20 @@ class SessionPreparing(Message):
 
 @dataclass
 class SessionReady(Message):
-    """The session can answer: model name, where it runs, index status."""
+    """The session can answer: model name, where it runs, index status (or why there is no
+    index)."""
 
     model: str
     where: str
     index: dict | None = None
+    index_problem: str | None = None
 
 
 @dataclass
 class SessionFailed(Message):
-    """Preparing the session failed; `text` says what to do."""
+    """Preparing the session failed."""
 
-    text: str
+    problem: Problem
 
 
 @dataclass
@@ -96,8 +101,7 @@ class ReplyFailed(Message):
     """The reply failed; `prompt` goes back into the input box."""
 
     prompt: str
-    error: str
-    title: str = "The reply failed"
+    problem: Problem
 
 
 @dataclass
@@ -110,8 +114,17 @@ class StructuredFinished(Message):
 
 @dataclass
 class StructuredFailed(Message):
-    error: str
-    title: str = "Could not build that"
+    """Building an agenda, guide or prompts list failed."""
+
+    problem: Problem
+
+
+@dataclass
+class Saved(Message):
+    """A structured result was written to `path` (`widget` shows where it went)."""
+
+    path: Path
+    widget: object | None = None
 
 
 @dataclass
@@ -137,7 +150,13 @@ class IndexUpdated(Message):
 
     summary: str
     index: dict | None = None
-    error: bool = False
+
+
+@dataclass
+class IndexFailed(Message):
+    """Ingesting or rebuilding the index failed."""
+
+    problem: Problem
 
 
 @dataclass
@@ -146,5 +165,4 @@ class Notice(Message):
 
     text: str
     title: str = ""
-    severity: str = "information"
-    extra: dict = field(default_factory=dict)
+    severity: SeverityLevel = "information"

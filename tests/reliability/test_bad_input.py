@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from companion import locations
 from companion.cli import app
-from companion.coaching.session import MODES
+from companion.coaching.modes import mode_names
 from companion.evals.scenario import ScenarioError, load_scenarios
 from companion.knowledge.embeddings import shared_minilm
 from companion.knowledge.index import KnowledgeBase
@@ -167,7 +167,7 @@ _text = st.text(max_size=40)
 _commands = [c.name for c in app.registered_commands] + ["index", "eval"]
 _argv = st.one_of(
     st.tuples(st.just("ask"), _text, st.just("--mode"),
-              _text.filter(lambda m: m not in MODES)).map(list),
+              _text.filter(lambda m: m not in mode_names())).map(list),
     st.tuples(st.just("ask"), st.text(" \t\n", max_size=5)).map(list),
     st.tuples(st.just("agenda"), st.just("--person"), _text, st.just("--minutes"),
               st.integers().filter(lambda m: not 10 <= m <= 120).map(str)).map(list),

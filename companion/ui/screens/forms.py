@@ -1,8 +1,6 @@
-"""Small forms that collect the inputs of the structured modes (agenda, JTBD guide, mentor)."""
+"""The form that collects a structured mode's inputs, built from its `ModeSpec` fields."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ValidationError
 from textual.app import ComposeResult
@@ -11,90 +9,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from companion.coaching.schemas import (
-    RELATIONSHIP_LABELS,
-    AgendaInputs,
-    JTBDInputs,
-    MentorInputs,
-)
-
-
-@dataclass
-class FieldSpec:
-    name: str
-    label: str
-    kind: str = "input"  # input | text | int | select
-    placeholder: str = ""
-    default: str = ""
-    options: list[tuple[str, str]] = field(default_factory=list)
-    main: bool = False
-    """Receives the text typed in the prompt before the form opened."""
-
-
-@dataclass
-class FormSpec:
-    mode: str
-    title: str
-    intro: str
-    model: type[BaseModel]
-    fields: list[FieldSpec]
-
-
-FORMS: dict[str, FormSpec] = {
-    "agenda": FormSpec(
-        mode="agenda",
-        title="1:1 agenda",
-        intro="Who is the 1:1 with? Open action items from your notes about them are pulled in.",
-        model=AgendaInputs,
-        fields=[
-            FieldSpec("person", "Person", placeholder="e.g. Dana"),
-            FieldSpec(
-                "relationship", "They are", kind="select", default="my_report",
-                options=[(label.capitalize(), key) for key, label in RELATIONSHIP_LABELS.items()],
-            ),
-            FieldSpec("duration_minutes", "Minutes", kind="int", default="30"),
-            FieldSpec("on_mind", "On your mind (optional)", kind="text", main=True,
-                      placeholder="what you want to raise"),
-        ],
-    ),
-    "jtbd": FormSpec(
-        mode="jtbd",
-        title="JTBD interview guide",
-        intro="A switch interview guide: timeline and the four forces, with probes.",
-        model=JTBDInputs,
-        fields=[
-            FieldSpec("product", "Product", placeholder="e.g. our invoicing app", main=True),
-            FieldSpec("switch", "The switch (optional)", placeholder="from spreadsheets to us"),
-            FieldSpec("interviewee", "Interviewee", default="a customer who switched recently"),
-        ],
-    ),
-    "mentor": FormSpec(
-        mode="mentor",
-        title="Mentor prompts",
-        intro="Discussion prompts for a mentoring conversation, grouped by theme.",
-        model=MentorInputs,
-        fields=[
-            FieldSpec("situation", "Their situation", kind="text", main=True,
-                      placeholder="what your mentee is facing"),
-            FieldSpec("mentee", "Mentee", default="your mentee"),
-        ],
-    ),
-}
+from companion.coaching.modes import get_mode
 
 
 def summarise(mode: str, inputs: BaseModel) -> str:
     """One line for the transcript saying what was asked."""
-    data = inputs.model_dump()
-    if mode == "agenda":
-        who = RELATIONSHIP_LABELS.get(data["relationship"], data["relationship"])
-        line = f"1:1 agenda with {data['person']} ({who}), {data['duration_minutes']} min"
-        return line + (f" — {data['on_mind'].strip()}" if data["on_mind"].strip() else "")
-    if mode == "jtbd":
-        line = f"JTBD interview guide for {data['product']}"
-        return line + (f" (switch: {data['switch']})" if data["switch"] else "")
-    if mode == "mentor":
-        return f"Mentor prompts for {data['mentee']}: {data['situation'].strip()}"
-    return str(data)
+    return get_mode(mode).describe(inputs)
 
 
 class StructuredForm(ModalScreen[BaseModel | None]):
@@ -108,24 +28,28 @@ class StructuredForm(ModalScreen[BaseModel | None]):
 
     def __init__(self, mode: str, *, prefill: str = "") -> None:
         super().__init__(classes="dialog-screen")
-        self.spec = FORMS[mode]
+        self.spec = get_mode(mode)
         self.prefill = prefill
+
+    def _default(self, name: str) -> str:
+        value = self.spec.default(name)
+        return "" if value is None else str(value)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog form") as box:
-            box.border_title = self.spec.title
+            box.border_title = self.spec.label
             box.border_subtitle = "Ctrl+S builds · Esc cancels"
             yield Static(self.spec.intro, classes="intro", markup=False)
             with VerticalScroll(classes="fields"):
                 for f in self.spec.fields:
                     yield Label(f.label)
-                    value = self.prefill if (f.main and self.prefill) else f.default
+                    value = self.prefill if (f.main and self.prefill) else self._default(f.name)
                     if f.kind == "text":
                         area = TextArea(value, id=f"field-{f.name}", classes="field", soft_wrap=True,
                                         compact=True, placeholder=f.placeholder)
                         yield area
                     elif f.kind == "select":
-                        yield Select(f.options, value=f.default, id=f"field-{f.name}",
+                        yield Select(f.options, value=self._default(f.name), id=f"field-{f.name}",
                                      allow_blank=False, compact=True, classes="field")
                     else:
                         yield Input(value, placeholder=f.placeholder, id=f"field-{f.name}",
@@ -151,13 +75,14 @@ class StructuredForm(ModalScreen[BaseModel | None]):
             else:
                 value = widget.value
             if f.kind == "int":
-                value = value.strip() or f.default
+                value = value.strip() or self._default(f.name)
             out[f.name] = value
         return out
 
     def action_submit(self) -> None:
         try:
-            inputs = self.spec.model.model_validate(self.values())
+            assert self.spec.inputs is not None
+            inputs = self.spec.inputs.model_validate(self.values())
         except ValidationError as exc:
             problems = []
             labels = {f.name: f.label for f in self.spec.fields}

@@ -9,7 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from companion.ui.modes import MODE_HELP
+from companion.coaching.modes import all_modes
 
 
 class ChoiceDialog(ModalScreen[str | None]):
@@ -45,7 +45,7 @@ class ChoiceDialog(ModalScreen[str | None]):
 
 
 def mode_picker(current: str) -> ChoiceDialog:
-    choices = [(key, f"{title} — {help_}") for key, (title, help_) in MODE_HELP.items()]
+    choices = [(spec.name, f"{spec.label} — {spec.help}") for spec in all_modes()]
     return ChoiceDialog("Mode", choices, current=current)
 
 

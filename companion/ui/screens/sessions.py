@@ -12,13 +12,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from companion.coaching.modes import label_of
 from companion.coaching.transcripts import (
     SessionInfo,
     TranscriptError,
     TranscriptStore,
     exports_dir,
 )
-from companion.ui.screens.pickers import MODE_HELP, ConfirmDialog, TextDialog
+from companion.ui.screens.pickers import ConfirmDialog, TextDialog
 
 
 @dataclass
@@ -32,7 +33,7 @@ def _row(info: SessionInfo, current: int | None) -> Text:
     if info.id == current:
         text.append("▶ ", style="bold")
     text.append(info.title, style="bold")
-    mode = MODE_HELP.get(info.mode, (info.mode, ""))[0]
+    mode = label_of(info.mode)
     text.append(f"\n  {info.updated[:16].replace('T', ' ')} · {mode} · {info.turns} turns", style="dim")
     if info.snippet:
         text.append(f"\n  “{info.snippet[:90]}”", style="italic")

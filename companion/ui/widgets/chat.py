@@ -15,9 +15,9 @@ if TYPE_CHECKING:
     from textual.widgets import Markdown
     from textual.widgets.markdown import MarkdownStream
 
+from companion.coaching.modes import label_of
 from companion.coaching.schemas import Reply
 from companion.ui.messages import CopyRequested, SaveRequested
-from companion.ui.modes import MODE_HELP
 
 
 def prewarm() -> None:
@@ -108,7 +108,7 @@ class StructuredResult(Vertical):
     def __init__(self, reply: Reply, *, saved_to: str | None = None) -> None:
         super().__init__(classes="message assistant structured")
         self.reply = reply
-        self.border_title = MODE_HELP.get(reply.mode, (reply.mode, ""))[0]
+        self.border_title = label_of(reply.mode)
         if saved_to:
             self.border_subtitle = f"saved to {saved_to}"
 
