@@ -223,14 +223,21 @@ class ChunkStore:
             offset += _PAGE
 
     def query(
-        self, embedding: np.ndarray, n: int, where: dict[str, Any] | None = None
+        self,
+        embedding: np.ndarray,
+        n: int,
+        where: dict[str, Any] | None = None,
+        *,
+        embeddings: bool = True,
     ) -> list[Hit]:
+        """Nearest chunks; `embeddings=False` skips returning vectors (faster)."""
         col = self.collection()
+        include = ["documents", "metadatas", "distances"] + (["embeddings"] if embeddings else [])
         res = col.query(  # fewer stored than n (or none) simply returns fewer
             query_embeddings=[np.asarray(embedding, dtype=np.float32)],
             n_results=max(1, n),
             where=where or None,
-            include=["documents", "metadatas", "distances", "embeddings"],
+            include=include,
         )
         ids = res["ids"][0]
         docs = (res.get("documents") or [[]])[0]
