@@ -1,6 +1,15 @@
-"""Retrieval benchmark: ingest speed, memory, query latency and re-sync of synthetic notes.
+"""Retrieval benchmark: quality (dense / lexical / hybrid), ingest speed, memory, query latency
+and re-sync of synthetic notes.
 
+    python benchmarks/retrieval.py --quality          # recall@5 and MRR on the labelled set
     python benchmarks/retrieval.py [--sizes 1000,10000] [--queries 50] [--threads 2]
+
+`--quality` indexes the bundled corpus and `benchmarks/data/notes/` (a realistic notes fixture:
+1:1s, meetings, projects with code words, saved articles that overlap the library) and runs the
+labelled queries of `benchmarks/data/hybrid-queries.jsonl` (names, acronyms, code words,
+paraphrases, near-verbatim; each labelled with the one file that answers it) through
+`KnowledgeBase.search(k=5)` in each mode. It prints recall@5 and MRR (reciprocal rank of the
+expected file in the top 5, 0 when absent) per mode, overall and per kind of query.
 
 Prints ONE JSON object, `{"runs": [...]}`, one entry per size:
 
@@ -174,13 +183,79 @@ def run_one(size: int, queries: int, threads: int) -> dict:
     }
 
 
+DATA = Path(__file__).parent / "data"
+QUERIES = DATA / "hybrid-queries.jsonl"
+NOTES = DATA / "notes"
+MODES = ("dense", "lexical", "hybrid")
+
+
+def load_queries() -> list[dict]:
+    return [json.loads(x) for x in QUERIES.read_text("utf-8").splitlines() if x.strip()]
+
+
+def rank_of(passages, query: dict) -> int | None:
+    """1-based rank of the first passage from the expected file, None if absent."""
+    for n, p in enumerate(passages, start=1):
+        if p.source == query["source"] and p.path == query["expected"]:
+            return n
+    return None
+
+
+def evaluate(kb, queries: list[dict], modes=MODES, k: int = 5) -> dict:
+    """{mode: {"recall@5", "mrr", "by_kind": {...}, "misses": [...]}}"""
+    out: dict = {}
+    for mode in modes:
+        ranks = []
+        for q in queries:
+            ranks.append(rank_of(kb.search(q["query"], k=k, mode=mode), q))
+
+        def summary(idx: list[int], ranks=ranks) -> dict:
+            hit = [ranks[i] for i in idx]
+            return {
+                "n": len(idx),
+                "recall@5": round(sum(r is not None for r in hit) / max(1, len(idx)), 3),
+                "mrr": round(sum(1 / r for r in hit if r) / max(1, len(idx)), 3),
+            }
+
+        result = summary(list(range(len(queries))))
+        for key in ("kind", "source"):
+            for value in sorted({q[key] for q in queries}):
+                result[f"{key}:{value}"] = summary(
+                    [i for i, q in enumerate(queries) if q[key] == value]
+                )
+        result["misses"] = [q["query"] for q, r in zip(queries, ranks, strict=True) if r is None]
+        out[mode] = result
+    return out
+
+
+def run_quality(threads: int) -> dict:
+    from companion.knowledge.embeddings import shared_minilm
+    from companion.knowledge.index import KnowledgeBase
+    from companion.settings import load_settings
+
+    embedder = shared_minilm(threads)
+    kb = KnowledgeBase(
+        load_settings(threads=threads), notes_dirs=[NOTES], include_corpus=True, embedder=embedder
+    )
+    kb.sync()
+    queries = load_queries()
+    return {"queries": len(queries), "chunks": kb.status().chunks, **evaluate(kb, queries)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated chunk counts")
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--quality", action="store_true", help="recall@5 / MRR per mode")
     args = parser.parse_args(argv)
+
+    if args.quality:
+        with tempfile.TemporaryDirectory(prefix="companion-bench-") as home:
+            os.environ["COMPANION_HOME"] = home
+            print(json.dumps(run_quality(args.threads), indent=1))
+        return 0
 
     if args.one is not None:
         print(json.dumps(run_one(args.one, args.queries, args.threads)))

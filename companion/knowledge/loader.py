@@ -181,10 +181,16 @@ def _as_str(value: object) -> str | None:
 
 def _as_list(value: object, *, split: bool) -> list[str]:
     if isinstance(value, (list, tuple)):
-        # `with: [[Dana Lee]]` without quotes is YAML for a nested list: flatten one level.
-        flat: list[object] = []
-        for v in value[:_LIST_CAP]:
-            flat.extend(v[:_LIST_CAP] if isinstance(v, (list, tuple)) else [v])
+        # `with: [[Dana Lee]]` without quotes is YAML for a nested list, and `- [[Dana Lee]]`
+        # in a block list for a list in a list: flatten up to three levels.
+        flat: list[object] = list(value[:_LIST_CAP])
+        for _ in range(3):
+            if not any(isinstance(v, (list, tuple)) for v in flat):
+                break
+            nested: list[object] = []
+            for v in flat:
+                nested.extend(v[:_LIST_CAP] if isinstance(v, (list, tuple)) else [v])
+            flat = nested[: _LIST_CAP * 2]
         items = [_as_str(v) for v in flat[:_LIST_CAP]]
     else:
         one = _as_str(value)
