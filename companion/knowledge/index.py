@@ -289,6 +289,7 @@ class KnowledgeBase:
             self.manifest_path = self.index_dir / "manifest.sqlite3"
             self.lexical_path = self.index_dir / "lexical.sqlite3"
         self._lexical: lexical.LexicalIndex | None = None
+        self._executor = None
         self.me: tuple[str, ...] = tuple(
             dict.fromkeys([*getattr(settings, "vault_owner", ()), *loader.DEFAULT_ME])
         )
@@ -361,6 +362,13 @@ class KnowledgeBase:
                 index.check()
             self._lexical = index
         return self._lexical
+
+    def _pool(self):
+        if self._executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dense-query")
+        return self._executor
 
     def _check_model(self) -> None:
         """Refuse to mix embedding models (manifest, then the collection itself); once."""
@@ -877,11 +885,21 @@ class KnowledgeBase:
         del lambda_mult  # kept for callers; diversity is a per-file cap now
         q = query.strip()
         n = max(fetch_k or k * 5, 20) if (mmr or mode == "hybrid") else k
-        dense: list[Hit] = []
+        dense_job = None
         if mode != "lexical":
             self._check_model()
-            vector = self.embedder.embed_one(q)
-            dense = self.store().query(vector, n, self._where(source, person, tags), embeddings=False)
+            where = self._where(source, person, tags)
+
+            def dense_search() -> list[Hit]:
+                vector = self.embedder.embed_one(q)
+                return self.store().query(vector, n, where, embeddings=False)
+
+            # The query embedding and chromadb run beside the keyword search (both release
+            # the GIL): a hybrid query costs about the slower of the two, not their sum.
+            dense_job = self._pool().submit(dense_search) if mode == "hybrid" else None
+            dense = dense_search() if dense_job is None else []
+        else:
+            dense = []
         lex: list[lexical.LexHit] = []
         if mode != "dense":
             person_keys = _person_keys([person]) if person else []
@@ -896,6 +914,8 @@ class KnowledgeBase:
                 if mode == "lexical":
                     raise
                 lex = []  # keyword index unavailable: dense results alone
+        if dense_job is not None:
+            dense = dense_job.result()
         if dense and lex:
             stale = self.lexical().stale([(h.id, str(h.metadata.get("doc", ""))) for h in dense])
             dense = [h for h in dense if h.id not in stale]

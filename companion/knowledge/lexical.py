@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +97,18 @@ class LexicalIndex:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._ready = False
+        self._local = threading.local()
+
+    def _reader(self) -> sqlite3.Connection:
+        """One read connection per thread, kept open: a query costs no connect (WAL readers
+        see every committed write, so an ingest in another process shows up at once)."""
+        con = getattr(self._local, "con", None)
+        if con is None:
+            with self._db():
+                pass  # the schema exists before the first read
+            con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self._local.con = con
+        return con
 
     @contextlib.contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -155,19 +168,19 @@ class LexicalIndex:
             return set()
         ids = [i for i, _ in pairs]
         docs = list({d for _, d in pairs})
-        with self._db() as con:
-            have = {
-                r[0]
-                for r in con.execute(
-                    f"SELECT id FROM chunks WHERE id IN ({','.join('?' * len(ids))})", ids
-                )
-            }
-            indexed = {
-                r[0]
-                for r in con.execute(
-                    f"SELECT doc FROM docs WHERE doc IN ({','.join('?' * len(docs))})", docs
-                )
-            }
+        con = self._reader()
+        have = {
+            r[0]
+            for r in con.execute(
+                f"SELECT id FROM chunks WHERE id IN ({','.join('?' * len(ids))})", ids
+            )
+        }
+        indexed = {
+            r[0]
+            for r in con.execute(
+                f"SELECT doc FROM docs WHERE doc IN ({','.join('?' * len(docs))})", docs
+            )
+        }
         return {i for i, d in pairs if i not in have and d in indexed}
 
     def search(
@@ -202,8 +215,7 @@ class LexicalIndex:
             f"WHERE {' AND '.join(where)} ORDER BY s LIMIT ?"
         )
         params.append(int(n))
-        with self._db() as con:
-            rows = con.execute(sql, params).fetchall()
+        rows = self._reader().execute(sql, params).fetchall()
         hits = []
         for row in rows:
             meta = dict(zip(_COLUMNS, row[1:], strict=True))

@@ -51,7 +51,12 @@ DEFAULT_ME = ("Myself", "me", "I")
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4}-\d{2}-\d{2})(?!\d)")
 
 
-class _FrontMatterLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it: front matter parsing was most of the time of
+# re-syncing an unchanged vault with the pure-Python one.
+_SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _FrontMatterLoader(_SafeBase):
     """SafeLoader that keeps dates as strings (an invalid date must not sink the whole block)."""
 
 
