@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -656,8 +657,17 @@ class ChatScreen(Screen[None]):
             self.post_message(IndexUpdated(host.error[1], error=True))
             return
 
+        started: list[tuple[float, int]] = []
+
         def progress(done: int, total: int, current: str = "") -> None:
-            self.post_message(IndexProgress(done, total, current))
+            now = time.monotonic()
+            if not started and total:
+                started.append((now, done))
+            rate = eta = None
+            if started and now - started[0][0] > 1 and done > started[0][1]:
+                rate = (done - started[0][1]) / (now - started[0][0])
+                eta = max(0.0, (total - done) / rate)
+            self.post_message(IndexProgress(done, total, current, rate, eta))
 
         try:
             report = host.ingest(folder, progress) if action == "ingest" else host.rebuild(progress)
@@ -671,7 +681,10 @@ class ChatScreen(Screen[None]):
 
     def on_index_progress(self, message: IndexProgress) -> None:
         current = f" {Path(message.current).name}" if message.current else ""
-        self.status.activity = f"indexing {message.done}/{message.total}{current}"
+        speed = ""
+        if message.rate is not None and message.eta_s is not None:
+            speed = f" · {message.rate:.1f} chunks/s · ETA {message.eta_s:.0f} s"
+        self.status.activity = f"indexing {message.done}/{message.total}{speed}{current}"
 
     def on_index_updated(self, message: IndexUpdated) -> None:
         self.status.activity = ""
