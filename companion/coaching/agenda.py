@@ -142,7 +142,10 @@ def _owner(a) -> str | None:
         return "you"
     if whose == "them":
         return getattr(a, "owner", None) or a.person
-    return None  # nobody named on the line
+    # Nobody named on the line: in a note with one person it is read as theirs (as before);
+    # in a meeting with several, nobody's.
+    people = [p.strip() for p in (a.person or "").split(",") if p.strip()]
+    return people[0] if len(people) == 1 else None
 
 
 def _item_text(a, today: str) -> str:

@@ -89,7 +89,8 @@ def test_the_agenda_carries_every_open_item_with_the_person_and_no_one_elses(ind
     for t in expected:
         if (t.path, t.line) not in owners:
             continue
-        want = "you" if t.whose == "you" else (t.owner if t.whose == "them" else None)
+        alone = t.with_people[0] if len(t.with_people) == 1 else None
+        want = "you" if t.whose == "you" else (t.owner if t.whose == "them" else alone)
         assert owners[(t.path, t.line)] == want
     assert sum(s.minutes for s in agenda.sections) == minutes
     # `companion actions --person ... --open` lists exactly the same items.
