@@ -105,6 +105,12 @@ class Settings(BaseSettings):
     """Model used by the eval `judge` check (a local model or an endpoint's name); unset = skipped."""
     max_note_bytes: int = Field(default=2_000_000, ge=1_000, le=200_000_000)
     """Notes larger than this are truncated at this size while indexing."""
+    max_note_chunks: int = Field(default=100, ge=0, le=1_000_000)
+    """At most this many chunks of one note are embedded (0: no limit); the rest stay
+    searchable by keyword. A huge or generated note never holds up the others."""
+    vault_owner: list[str] = Field(default_factory=list)
+    """Your own name(s) as they appear in task owners (`@Alex Kim`); `@Myself`, `@me` and
+    `@I` always mean you. Decides whose an action item is (yours or theirs)."""
     keys: Keys = Field(default_factory=Keys)
     """Key bindings of the chat app."""
 

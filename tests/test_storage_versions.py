@@ -154,7 +154,7 @@ def test_a_newer_sessions_database_is_refused_and_left_untouched(sessions_db):
 def index_dir(tmp_path) -> Path:
     folder = tmp_path / "index"
     folder.mkdir()
-    shutil.copy(FIXTURES / "manifest-v1.sqlite3", folder / "manifest.sqlite3")
+    shutil.copy(FIXTURES / f"manifest-v{index.MANIFEST_VERSION}.sqlite3", folder / "manifest.sqlite3")
     return folder
 
 
@@ -167,21 +167,40 @@ def test_a_current_manifest_opens_as_it_is(index_dir):
     kb = _kb(index_dir)
     assert sorted(a.text for a in kb.action_items()) == FIXTURE_ITEMS
     assert kb.status().embedding_model == "minilm-l6-int8"
-    assert _version(kb.manifest_path) == "1"
+    assert _version(kb.manifest_path) == str(index.MANIFEST_VERSION)
     assert sorted(p.name for p in index_dir.iterdir() if "backup" in p.name) == []
+
+
+def test_a_version_1_manifest_gains_the_task_columns_and_keeps_its_items(tmp_path):
+    """Manifests from before Obsidian Tasks (version 1) migrate to the current version."""
+    folder = tmp_path / "index"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "manifest-v1.sqlite3", folder / "manifest.sqlite3")
+    kb = _kb(folder)
+    items = kb.action_items()
+    assert sorted(a.text for a in items) == FIXTURE_ITEMS
+    assert _version(kb.manifest_path) == str(index.MANIFEST_VERSION)
+    assert (folder / "manifest.sqlite3.v1-backup").exists()
+    con = sqlite3.connect(kb.manifest_path)
+    try:
+        columns = {r[1] for r in con.execute("PRAGMA table_info(actions)")}
+    finally:
+        con.close()
+    assert {"status", "owner", "due", "priority", "tags"} <= columns
 
 
 def test_an_older_manifest_is_backed_up_and_migrated(index_dir, monkeypatch):
     def add_size(con: sqlite3.Connection) -> None:
         con.execute("ALTER TABLE files ADD COLUMN size INTEGER")
 
-    monkeypatch.setattr(index, "MANIFEST_VERSION", 2)
-    monkeypatch.setattr(index, "MANIFEST_MIGRATIONS", {1: add_size})
+    current = index.MANIFEST_VERSION
+    monkeypatch.setattr(index, "MANIFEST_VERSION", current + 1)
+    monkeypatch.setattr(index, "MANIFEST_MIGRATIONS", {**index.MANIFEST_MIGRATIONS, current: add_size})
     kb = _kb(index_dir)
     assert sorted(a.text for a in kb.action_items()) == FIXTURE_ITEMS
-    assert _version(kb.manifest_path) == "2"
-    backup = index_dir / "manifest.sqlite3.v1-backup"
-    assert _version(backup) is None  # written before versions were recorded: version 1
+    assert _version(kb.manifest_path) == str(current + 1)
+    backup = index_dir / f"manifest.sqlite3.v{current}-backup"
+    assert _version(backup) == str(current)
     con = sqlite3.connect(kb.manifest_path)
     try:
         assert [r[0] for r in con.execute("SELECT relpath FROM files ORDER BY relpath")] == [
@@ -194,7 +213,7 @@ def test_an_older_manifest_is_backed_up_and_migrated(index_dir, monkeypatch):
 
 def test_a_newer_manifest_is_refused_with_exit_code_2(index_dir, monkeypatch):
     manifest = index_dir / "manifest.sqlite3"
-    _set_version(manifest, 3)
+    _set_version(manifest, index.MANIFEST_VERSION + 1)
     before = manifest.read_bytes()
     with pytest.raises(IndexSchemaError, match="index manifest .* schema version 3"):
         _kb(index_dir).action_items()
@@ -217,4 +236,4 @@ def test_a_rebuild_keeps_the_manifest_version(index_dir, tmp_path):
     kb = KnowledgeBase(load_settings(), index_dir=index_dir, notes_dirs=[tmp_path / "none"],
                        include_corpus=False, vector_cache=False)
     kb.rebuild()
-    assert _version(kb.manifest_path) == "1"
+    assert _version(kb.manifest_path) == str(index.MANIFEST_VERSION)

@@ -119,6 +119,48 @@ def timeboxes(weights: list[float], total: int) -> list[int]:
     return minutes
 
 
+def max_carried(minutes: int) -> int:
+    """How many action items a meeting of `minutes` can walk through (one per two minutes)."""
+    return max(5, minutes // 2)
+
+
+def carried_items(items: list, minutes: int, today: str) -> tuple[list, int]:
+    """(the items to carry, how many were left out). All of them when they fit; otherwise the
+    most urgent: overdue first, then by priority and due date, newest note first on ties."""
+    limit = max_carried(minutes)
+    if len(items) <= limit:
+        return list(items), 0
+    ranked = sorted(items, key=lambda a: getattr(a, "date", None) or "", reverse=True)
+    if all(hasattr(a, "urgency") for a in ranked):
+        ranked.sort(key=lambda a: a.urgency(today))
+    return ranked[:limit], len(items) - limit
+
+
+def _owner(a) -> str | None:
+    whose = getattr(a, "whose", None)
+    if whose == "you":
+        return "you"
+    if whose == "them":
+        return getattr(a, "owner", None) or a.person
+    # Nobody named on the line: in a note with one person it is read as theirs (as before);
+    # in a meeting with several, nobody's.
+    people = [p.strip() for p in (a.person or "").split(",") if p.strip()]
+    return people[0] if len(people) == 1 else None
+
+
+def _item_text(a, today: str) -> str:
+    extra = []
+    state = getattr(a, "state", "open")
+    if state == "in_progress":
+        extra.append("in progress")
+    elif state == "other":
+        extra.append(f"status [{a.status}]")
+    due = getattr(a, "due", None)
+    if due:
+        extra.append(f"due {due}" + (", overdue" if a.overdue(today) else ""))
+    return f"{a.text} ({'; '.join(extra)})" if extra else a.text
+
+
 def build_agenda(
     inputs: AgendaInputs,
     *,
@@ -133,17 +175,27 @@ def build_agenda(
     items: dict[str, list[AgendaItem]] = {t: [] for t in titles}
     data = load_prompt("agenda-questions").meta.data
 
-    # Facts: every open action item with this person, straight from the notes.
-    open_items = knowledge.action_items(person=inputs.person, open_only=True) if knowledge else []
+    # Facts: the open action items with this person, straight from the notes.
+    day = (today or dt.date.today()).isoformat()
+    found = knowledge.action_items(person=inputs.person, open_only=True) if knowledge else []
+    open_items, left_out = carried_items(found, inputs.duration_minutes, day)
     for a in open_items:
         items[ACTIONS].append(
             AgendaItem(
-                text=a.text,
+                text=_item_text(a, day),
                 kind="action_item",
-                owner=a.person,
+                owner=_owner(a),
                 source=SourceRef(
                     label=a.date or a.path, path=a.path, line_start=a.line, line_end=a.line
                 ),
+            )
+        )
+    if left_out:
+        items[ACTIONS].append(
+            AgendaItem(
+                text=f"{left_out} more open item(s) with {inputs.person}: "
+                f'companion actions --person "{inputs.person}" --open',
+                kind="topic",
             )
         )
     if not open_items:

@@ -59,15 +59,23 @@ def _open_kb(settings) -> KnowledgeBase:
 
 
 def _run_with_progress(action, label: str) -> SyncReport:
-    """Run `action(progress)` with a rich progress bar (chunks embedded, ETA) on stderr."""
+    """Run `action(progress)` with a rich progress bar on stderr: chunks embedded of the total,
+    the rate (chunks/s) and the time left."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        ProgressColumn,
         TextColumn,
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text("" if speed is None else f"{speed:.1f} chunks/s", style="cyan")
 
     console = _console(stderr=True)
     columns = (
@@ -75,6 +83,7 @@ def _run_with_progress(action, label: str) -> SyncReport:
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("chunks"),
+        RateColumn(),
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
@@ -100,6 +109,11 @@ def _print_report(report: SyncReport) -> None:
         f"skipped {len(report.skipped)} files; embedded {report.chunks_embedded} chunks "
         f"in {report.seconds:.1f} s."
     )
+    if report.keyword_notes:
+        out.print(
+            f"  keyword search was ready for {report.keyword_notes} changed notes after "
+            f"{report.keyword_seconds:.1f} s (before embedding)."
+        )
     for title, names in (("added", report.added), ("updated", report.updated)):
         if names and len(names) <= 20:
             out.print(f"  {title}: " + escape(", ".join(names)))
@@ -200,15 +214,20 @@ def search(
     source: str | None = typer.Option(None, "--source", help="corpus or notes."),
     person: str | None = typer.Option(None, "--person", help="Only notes with this person."),
     tag: list[str] | None = typer.Option(None, "--tag", help="Only passages with this tag."),
+    mode: str = typer.Option(
+        "hybrid", "--mode", help="hybrid (default), dense (meaning only) or lexical (keywords only)."
+    ),
 ) -> None:
-    """Search the corpus and your notes; prints passages with citations."""
+    """Search the corpus and your notes; prints passages with citations, best first."""
     if source not in (None, "corpus", "notes"):
         _fail("--source must be 'corpus' or 'notes'", 2)
+    if mode not in ("hybrid", "dense", "lexical"):
+        _fail("--mode must be 'hybrid', 'dense' or 'lexical'", 2)
     kb = _open_kb(_settings())
     try:
         if _run_with_progress(kb.ensure_corpus, "Indexing the corpus") is None:
             _console(stderr=True).print("(the index is being updated by another process)")
-        passages = kb.search(query, k, source=source, person=person, tags=tag or None)
+        passages = kb.search(query, k, source=source, person=person, tags=tag or None, mode=mode)
     except _knowledge_errors() as exc:
         _fail(str(exc), getattr(exc, "exit_code", 1))
         return
@@ -223,8 +242,15 @@ def search(
         out.print("No passages found.")
         return
     for n, p in enumerate(passages, start=1):
+        parts = [f"score {p.score:.3f}"]
+        if p.dense is not None:
+            parts.append(f"meaning {p.dense:.2f}")
+        if p.lexical is not None:
+            parts.append(f"keywords {p.lexical:.1f}")
+        kind = "note" if p.source == "notes" else "library"
         out.print(
-            f"[bold][{n}] {escape(p.label)}[/bold]  [dim]{escape(p.cite())}  {p.score:.2f}[/dim]"
+            f"[bold][{n}] {escape(p.label)}[/bold]  [dim]{escape(p.cite())}  {kind}  "
+            f"{' · '.join(parts)}[/dim]"
         )
         text = p.text.strip()
         out.print(escape(text if len(text) <= 600 else text[:599] + "…"))
@@ -232,28 +258,58 @@ def search(
 
 
 def actions(
-    person: str | None = typer.Option(None, "--person", help="Only items for this person."),
-    open_only: bool = typer.Option(False, "--open", help="Only open (unchecked) items."),
+    person: str | None = typer.Option(None, "--person", help="Only items with this person."),
+    open_only: bool = typer.Option(
+        False, "--open", help="Only items not done or cancelled (custom statuses included)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Action items (Markdown checkboxes: open or done) from your notes."""
+    """Action items from your notes: status, whose (you or them), due date, priority."""
+    import datetime as dt
+
     kb = _open_kb(_settings())
-    items = kb.action_items(person=person, open_only=open_only)
+    try:
+        items = kb.action_items(person=person, open_only=open_only)
+    except _knowledge_errors() as exc:
+        _fail(str(exc))
+        return
+    today = dt.date.today().isoformat()
     if as_json:
-        typer.echo(json.dumps([a.model_dump() for a in items], indent=2, ensure_ascii=False))
+        payload = [
+            a.model_dump() | {"citation": a.cite(), "overdue": a.overdue(today)} for a in items
+        ]
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         return
     from rich.markup import escape
 
     out = _console()
     if not items:
-        who = f" for {person}" if person else ""
+        who = f" with {person}" if person else ""
         out.print(f"No {'open ' if open_only else ''}action items{who}.")
         return
     for a in items:
-        box = "[x]" if a.done else "[ ]"
-        extra = ", ".join(x for x in (a.person, a.date) if x)
-        extra = f" — {extra}" if extra else ""
-        out.print(f"{escape(box)} {escape(a.text)}{escape(extra)}  [dim]{escape(a.cite())}[/dim]")
+        out.print(f"{escape(a.box)} {escape(a.text)}{escape(describe_item(a, today))}  "
+                  f"[dim]{escape(a.cite())}[/dim]")
+
+
+def describe_item(a, today: str) -> str:
+    """` — yours, with Dana Lee · in progress · due 2026-01-10 (overdue) · high priority`."""
+    bits = []
+    if a.whose == "you":
+        bits.append("yours" + (f", with {a.person}" if a.person else ""))
+    elif a.whose == "them":
+        bits.append(f"{a.owner}'s")
+    elif a.person:
+        bits.append(f"unassigned, with {a.person}")
+    if a.state not in ("open", "done"):
+        bits.append(a.state.replace("_", " ") if a.state != "other" else f"status [{a.status}]")
+    if a.due:
+        bits.append(f"due {a.due}" + (" (overdue)" if a.overdue(today) else ""))
+    if a.priority:
+        bits.append(f"{a.priority} priority")
+    if a.date and not a.due:
+        bits.append(f"noted {a.date}")
+    return f" — {' · '.join(bits)}" if bits else ""
 
 
 def register(app: typer.Typer) -> None:

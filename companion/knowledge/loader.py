@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from companion.knowledge.models import ActionItem
+from companion.knowledge.models import CLOSED_STATES, TASK_STATES, ActionItem
 
 NOTE_SUFFIXES = (".md", ".markdown", ".txt")
 CORPUS_SUFFIXES = (".md",)
@@ -30,12 +30,33 @@ _STR_CAP = 200  # longest tag / person / title / date string kept
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _WIKILINK = re.compile(r"!?\[\[([^\[\]\n|#]*)(#[^\[\]\n|]*)?(?:\|([^\[\]\n]*))?\]\]")
-_TASK = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+\[([ xX])\]\s+(\S.*?)\s*$")
-_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z][\w-]*)")
+_TASK = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+\[([^\[\]\n])\]\s+(\S.*?)\s*$")
+# `@dana`, `@Dana Lee` (a run of capitalised words), `@[[Dana Lee]]`.
+_MENTION = re.compile(
+    r"(?<![\w@.])@(?:\[\[([^\[\]|#\n]+)(?:[|#][^\[\]\n]*)?\]\]"
+    r"|([A-Za-z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*)*))"
+)
+_TASK_DATE = re.compile(r"([📅⏳🛫➕✅❌])\uFE0F?\s*(\d{4}-\d{2}-\d{2})")
+_TASK_RECUR = re.compile(r"🔁\uFE0F?[^📅⏳🛫➕✅❌🔺⏫🔼🔽⏬#]*")
+_PRIORITY = {"🔺": "highest", "⏫": "high", "🔼": "medium", "🔽": "low", "⏬": "lowest"}
+_PRIORITY_RX = re.compile("[" + "".join(_PRIORITY) + "]\uFE0F?")
+_INLINE_TAG = re.compile(r"(?<![\w&/#])#([A-Za-z][\w/-]*)")
+_TRAILING_TAGS = re.compile(r"(?:\s+#[A-Za-z][\w/-]*)+\s*$")
+PEOPLE_KEYS = ("person", "with", "people", "participants", "attendees")
+"""Front matter fields that name who a note is with (lists, strings or [[wikilinks]])."""
+PEOPLE_FOLDERS = ("people", "persons", "contacts", "team")
+"""A folder of this name holds one folder or note per person: `People/<Name>/...`."""
+DEFAULT_ME = ("Myself", "me", "I")
+"""Names that mean the vault owner when no `vault_owner` setting is given."""
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4}-\d{2}-\d{2})(?!\d)")
 
 
-class _FrontMatterLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it: front matter parsing was most of the time of
+# re-syncing an unchanged vault with the pure-Python one.
+_SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _FrontMatterLoader(_SafeBase):
     """SafeLoader that keeps dates as strings (an invalid date must not sink the whole block)."""
 
 
@@ -165,10 +186,16 @@ def _as_str(value: object) -> str | None:
 
 def _as_list(value: object, *, split: bool) -> list[str]:
     if isinstance(value, (list, tuple)):
-        # `with: [[Dana Lee]]` without quotes is YAML for a nested list: flatten one level.
-        flat: list[object] = []
-        for v in value[:_LIST_CAP]:
-            flat.extend(v[:_LIST_CAP] if isinstance(v, (list, tuple)) else [v])
+        # `with: [[Dana Lee]]` without quotes is YAML for a nested list, and `- [[Dana Lee]]`
+        # in a block list for a list in a list: flatten up to three levels.
+        flat: list[object] = list(value[:_LIST_CAP])
+        for _ in range(3):
+            if not any(isinstance(v, (list, tuple)) for v in flat):
+                break
+            nested: list[object] = []
+            for v in flat:
+                nested.extend(v[:_LIST_CAP] if isinstance(v, (list, tuple)) else [v])
+            flat = nested[: _LIST_CAP * 2]
         items = [_as_str(v) for v in flat[:_LIST_CAP]]
     else:
         one = _as_str(value)
@@ -281,6 +308,19 @@ def heading_of(line: str) -> tuple[int, str] | None:
     return len(m.group(1)), m.group(2).strip()
 
 
+def person_of_path(relpath: str) -> str | None:
+    """`People/Dana Lee/1-1 with Dana Lee.md` or `People/Dana Lee.md` -> `Dana Lee`."""
+    parts = relpath.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if part.casefold() in PEOPLE_FOLDERS:
+            name = parts[i + 1]
+            if i + 1 == len(parts) - 1:  # a note directly in the people folder
+                name = name.rsplit(".", 1)[0]
+            name = " ".join(name.split())[:_STR_CAP]
+            return name or None
+    return None
+
+
 def load_note(
     path: Path,
     root: Path,
@@ -336,10 +376,13 @@ def load_note(
         m = _DATE_IN_NAME.search(path.stem)
         date = _valid_date(m.group(1)) if m else None
     person: list[str] = []
-    for key in ("person", "with", "people"):
+    for key in PEOPLE_KEYS:
         for name in _as_list(meta.get(key), split=True):
             if name not in person:
                 person.append(name)
+    folder_person = person_of_path(relpath)
+    if folder_person and folder_person not in person:
+        person.append(folder_person)
     tags = [t.lstrip("#") for t in _as_list(meta.get("tags", meta.get("tag")), split=True)]
     tags = [t for t in tags if t]
     links: list[str] = []
@@ -443,12 +486,100 @@ def link_signature(note: Note, titles: dict[str, str]) -> str:
 # --------------------------------------------------------------------------- action items
 
 
-def action_items(note: Note, lines: list[str] | None = None) -> list[ActionItem]:
-    """`- [ ]` / `- [x]` / `* [ ]` lines (outside code blocks) as `ActionItem`s."""
+def _name_key(name: str) -> str:
+    return " ".join(name.strip().lstrip("@").casefold().split())
+
+
+def is_me(name: str | None, me: Iterable[str] = DEFAULT_ME) -> bool:
+    """True if `name` is one of the vault owner's names (case-insensitive)."""
+    return bool(name) and _name_key(name) in {_name_key(m) for m in me}
+
+
+def _owner_name(raw: str, after: str, known: dict[str, str], me: Iterable[str]) -> str:
+    """The name an `@Capitalised Run` means: the longest known person or alias it starts with
+    (`@Dana Lee Monday` -> `Dana Lee`); else the whole run (up to three words) when it ends the
+    text or a clause (`@Dana Lee 📅 ...`, `@Dana Lee: ...`); else its first word
+    (`@Sam Send the deck` -> `Sam`)."""
+    words = raw.split()
+    for n in range(len(words), 0, -1):
+        candidate = " ".join(words[:n])
+        if _name_key(candidate) in known or is_me(candidate, me):
+            return candidate
+    rest = after.lstrip()
+    if len(words) > 1 and (not rest or not (rest[0].isalnum() or rest[0] in "[(")):
+        return " ".join(words[:3])
+    return words[0]
+
+
+def parse_task(
+    body: str, *, known: dict[str, str] | None = None, me: Iterable[str] = DEFAULT_ME
+) -> dict:
+    """Obsidian Tasks fields of one task line's text: owner, other @people, dates, priority,
+    tags, and the text without the plugin's emoji fields."""
+    known = known or {}
+    me = tuple(me)
+    dates: dict[str, str] = {}
+    for m in _TASK_DATE.finditer(body):
+        iso = _valid_date(m.group(2))
+        if iso:
+            dates.setdefault(m.group(1), iso)
+    priority = next((_PRIORITY[m.group(0)[0]] for m in _PRIORITY_RX.finditer(body)), None)
+    tags: list[str] = []
+    for m in _INLINE_TAG.finditer(body):
+        if m.group(1) not in tags:
+            tags.append(m.group(1))
+    names: list[str] = []
+    for m in _MENTION.finditer(body):
+        name = (m.group(1) or "").strip() or _owner_name(m.group(2), body[m.end() :], known, me)
+        if name and name not in names:
+            names.append(name)
+    text = _TASK_DATE.sub("", body)
+    text = _TASK_RECUR.sub("", text)
+    text = _PRIORITY_RX.sub("", text)
+    text = _TRAILING_TAGS.sub("", text)
+    text = " ".join(text.split()) or body.strip()
+    return {
+        "text": text,
+        "owner": names[0] if names else None,
+        "mentions": names[1:],
+        "due": dates.get("📅"),
+        "scheduled": dates.get("⏳"),
+        "start": dates.get("🛫"),
+        "priority": priority,
+        "tags": tags[:_LIST_CAP],
+    }
+
+
+def people_lookup(names: Iterable[str]) -> dict[str, str]:
+    """casefolded name -> the name as written, for trimming `@Full Name` runs."""
+    out: dict[str, str] = {}
+    for name in names:
+        key = _name_key(name)
+        if key:
+            out.setdefault(key, name.strip())
+    return out
+
+
+def action_items(
+    note: Note,
+    lines: list[str] | None = None,
+    *,
+    me: Iterable[str] = DEFAULT_ME,
+    known: dict[str, str] | None = None,
+) -> list[ActionItem]:
+    """Task lines (`- [ ]`, `* [x]`, `1. [/]`, any one-character status; outside code blocks)
+    as `ActionItem`s with the Obsidian Tasks conventions read (owner, dates, priority, tags).
+
+    `me` are the vault owner's names; `known` (from `people_lookup`) trims `@Full Name` runs.
+    """
     lines = note.lines if lines is None else lines
+    me = tuple(me)
+    known = dict(known or {})
+    for name in note.person:
+        known.setdefault(_name_key(name), name)
     fences = _in_fence_flags(lines, note.body_start)
     items: list[ActionItem] = []
-    note_person = ", ".join(note.person) if note.person else None
+    note_people = [p for p in note.person if not is_me(p, me)]
     for i in range(note.body_start, len(lines)):
         line = lines[i]
         if "[" not in line or fences[i]:
@@ -456,16 +587,32 @@ def action_items(note: Note, lines: list[str] | None = None) -> list[ActionItem]
         m = _TASK.match(line)
         if not m:
             continue
-        text = m.group(2).strip()
-        mention = _MENTION.search(text)
+        status = m.group(1)
+        fields = parse_task(m.group(2).strip(), known=known, me=me)
+        owner = fields["owner"]
+        whose = None if owner is None else ("you" if is_me(owner, me) else "them")
+        with_people = [owner] if whose == "them" else list(note_people)
+        for name in fields["mentions"]:
+            if not is_me(name, me) and name not in with_people:
+                with_people.append(name)
+        state = TASK_STATES.get(status, "other")
         items.append(
             ActionItem(
-                text=text[:1000],
-                done=m.group(1) in "xX",
-                person=mention.group(1) if mention else note_person,
+                text=fields["text"][:1000],
+                done=state in CLOSED_STATES,
+                person=", ".join(with_people)[:1000] or None,
                 date=note.date,
                 path=note.relpath,
                 line=i + 1,
+                status=status,
+                state=state,
+                owner=owner[:_STR_CAP] if owner else None,
+                whose=whose,
+                due=fields["due"],
+                scheduled=fields["scheduled"],
+                start=fields["start"],
+                priority=fields["priority"],
+                tags=fields["tags"],
             )
         )
     return items

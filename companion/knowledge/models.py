@@ -30,7 +30,11 @@ class Passage(BaseModel):
     line_end: int = Field(ge=1)
     """Last source line of the chunk (inclusive)."""
     score: float = 0.0
-    """Cosine similarity to the query (higher is closer)."""
+    """Relevance, 0-1, higher first: the fused dense + lexical rank (results come sorted by it)."""
+    dense: float | None = None
+    """Cosine similarity to the query, when the dense index found the chunk."""
+    lexical: float | None = None
+    """BM25 score of the keyword match, when the lexical index found the chunk."""
     tags: list[str] = Field(default_factory=list)
     """Tags from the front matter."""
     person: list[str] = Field(default_factory=list)
@@ -57,21 +61,54 @@ class Passage(BaseModel):
         return f"{self.title}{BREADCRUMB_SEP}{heading}" if heading else self.title
 
 
+TaskState = Literal["open", "in_progress", "done", "cancelled", "other"]
+TASK_STATES: dict[str, TaskState] = {
+    " ": "open",
+    "/": "in_progress",
+    "x": "done",
+    "X": "done",
+    "-": "cancelled",
+}
+CLOSED_STATES = ("done", "cancelled")
+PRIORITIES = ("highest", "high", "medium", "low", "lowest")
+"""Obsidian Tasks priorities, most urgent first (🔺 ⏫ 🔼 🔽 ⏬)."""
+
+
 class ActionItem(BaseModel):
-    """A Markdown task (`- [ ]` / `- [x]`) found in a note."""
+    """A Markdown task (`- [ ]`, `- [x]`, Obsidian Tasks `[/]`, `[-]`, `[?]`...) in a note."""
 
     text: str
-    """The task text without the checkbox."""
+    """The task text without the checkbox and without the Tasks plugin's date/priority fields."""
     done: bool
-    """True for `[x]`."""
+    """True when closed: `[x]` done or `[-]` cancelled."""
     person: str | None = None
-    """An `@Name` in the line, else the note's person(s) joined by `, `."""
+    """Who the item is with, joined by `, `: its owner when that is someone else, else the
+    note's people (front matter, people folder) other than you."""
     date: str | None = None
     """The note's date (`YYYY-MM-DD`), if it has one."""
     path: str
     """The note's path, relative to its notes folder."""
     line: int = Field(ge=1)
     """1-based line of the task in the note."""
+    status: str = " "
+    """The checkbox character as written (` `, `x`, `/`, `-`, `?`, `R`...)."""
+    state: TaskState = "open"
+    """`open`, `in_progress`, `done`, `cancelled`, or `other` for a custom status (kept as is)."""
+    owner: str | None = None
+    """The `@Owner` as written (`Dana Lee`, `Myself`), None when the line names nobody."""
+    whose: Literal["you", "them"] | None = None
+    """`you` when the owner is you (`@Myself`, `@me`, the `vault_owner` setting), `them` for
+    anyone else, None when nobody is named."""
+    due: str | None = None
+    """📅 due date."""
+    scheduled: str | None = None
+    """⏳ scheduled date."""
+    start: str | None = None
+    """🛫 start date."""
+    priority: str | None = None
+    """`highest`/`high`/`medium`/`low`/`lowest` from 🔺 ⏫ 🔼 🔽 ⏬."""
+    tags: list[str] = Field(default_factory=list)
+    """`#tags` on the task line (without `#`)."""
 
     def people(self) -> list[str]:
         """The person field split into names."""
@@ -79,6 +116,21 @@ class ActionItem(BaseModel):
 
     def cite(self) -> str:
         return f"{self.path}:{self.line}"
+
+    @property
+    def box(self) -> str:
+        """The checkbox as written: `[ ]`, `[x]`, `[?]`."""
+        return f"[{self.status}]"
+
+    def overdue(self, today: str) -> bool:
+        """Open and due before `today` (`YYYY-MM-DD`)."""
+        return not self.done and bool(self.due) and str(self.due) < today
+
+    def urgency(self, today: str) -> tuple:
+        """Sort key, most urgent first: overdue, then priority (none counts as between medium
+        and low), then the earliest due date. Sort stably after newest-first for ties."""
+        rank = PRIORITIES.index(self.priority) if self.priority in PRIORITIES else 2.5
+        return (not self.overdue(today), rank, self.due or "9999-99-99")
 
 
 class SyncReport(BaseModel):
@@ -101,6 +153,10 @@ class SyncReport(BaseModel):
     """Chunks sent to the embedding model in this run (0 when nothing changed)."""
     seconds: float = 0.0
     """Wall time of the sync."""
+    keyword_notes: int = 0
+    """Notes (re)written to the keyword index in this run."""
+    keyword_seconds: float = 0.0
+    """Seconds from the start until keyword search covered them (before any embedding)."""
 
     @property
     def changed(self) -> bool:
@@ -122,6 +178,8 @@ class IndexStatus(BaseModel):
     corpus_files: int = 0
     notes_files: int = 0
     notes_dirs: list[str] = Field(default_factory=list)
+    keyword_chunks: int = 0
+    """Chunks in the keyword index (all of them; `chunks` counts the embedded ones)."""
 
 
 DATA_NOTICE = (

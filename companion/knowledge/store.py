@@ -197,6 +197,18 @@ class ChunkStore:
                 found.update(self.collection().get(ids=part, include=[])["ids"])
         return found
 
+    def all_ids(self) -> set[str]:
+        """Every stored chunk id (reconciling a local index needs no metadata)."""
+        col = self.collection()
+        out: set[str] = set()
+        offset = 0
+        while True:
+            page = col.get(include=[], limit=_PAGE, offset=offset)["ids"]
+            out.update(page)
+            if len(page) < _PAGE:
+                return out
+            offset += _PAGE
+
     def all_meta(self, keys: tuple[str, ...] = ("doc", "root")) -> dict[str, dict[str, Any]]:
         """id -> the named metadata fields, for every stored chunk (reconciliation)."""
         col = self.collection()
@@ -212,14 +224,21 @@ class ChunkStore:
             offset += _PAGE
 
     def query(
-        self, embedding: np.ndarray, n: int, where: dict[str, Any] | None = None
+        self,
+        embedding: np.ndarray,
+        n: int,
+        where: dict[str, Any] | None = None,
+        *,
+        embeddings: bool = True,
     ) -> list[Hit]:
+        """Nearest chunks; `embeddings=False` skips returning vectors (faster)."""
         col = self.collection()
+        include = ["documents", "metadatas", "distances"] + (["embeddings"] if embeddings else [])
         res = col.query(  # fewer stored than n (or none) simply returns fewer
             query_embeddings=[np.asarray(embedding, dtype=np.float32)],
             n_results=max(1, n),
             where=where or None,
-            include=["documents", "metadatas", "distances", "embeddings"],
+            include=include,
         )
         ids = res["ids"][0]
         docs = (res.get("documents") or [[]])[0]

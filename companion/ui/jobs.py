@@ -9,6 +9,7 @@ routes messages, and every failure reaches it as a `Problem`, never as a bare st
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -125,8 +126,18 @@ def index(host: SessionHost, folder: Path | None, post: Post) -> None:
         post(IndexFailed(host.error))
         return
 
+    started: list[tuple[float, int]] = []
+
     def progress(done: int, total: int, current: str = "") -> None:
-        post(IndexProgress(done, total, current))
+        # Rate and time left from the first progress call on (the first second is noise).
+        now = time.monotonic()
+        if not started and total:
+            started.append((now, done))
+        rate = eta = None
+        if started and now - started[0][0] > 1 and done > started[0][1]:
+            rate = (done - started[0][1]) / (now - started[0][0])
+            eta = max(0.0, (total - done) / rate)
+        post(IndexProgress(done, total, current, rate, eta))
 
     try:
         report = host.ingest(folder, progress) if folder is not None else host.rebuild(progress)

@@ -137,11 +137,14 @@ class SourceText(Message):
 
 @dataclass
 class IndexProgress(Message):
-    """Indexing progress: `done` of `total` files, `current` being read."""
+    """Indexing progress: `done` of `total` chunks, `current` file; rate (chunks/s) and the
+    seconds left once they can be estimated."""
 
     done: int
     total: int
     current: str = ""
+    rate: float | None = None
+    eta_s: float | None = None
 
 
 @dataclass

@@ -108,3 +108,31 @@ def planned_ids(kb) -> set[str]:
         for c in chunker.chunk_lines(lines, note.body_start, count_tokens=kb.embedder.count_tokens):
             ids.add(chunk_id(note.key, c.index, note.title, c.heading, c.text))
     return ids
+
+
+def hash_embedder(base):
+    """A fast, deterministic stand-in for MiniLM (hashed bag of words, 384 dims) for tests that
+    index hundreds of notes where embedding quality is not what is tested. Real chromadb."""
+    import re
+    import zlib
+
+    import numpy as np
+
+    from companion.knowledge.embeddings import MiniLMEmbedding
+
+    class HashEmbedding(MiniLMEmbedding):
+        @property
+        def model_id(self) -> str:
+            return "test-hash-384"
+
+        def embed(self, texts):
+            out = np.zeros((len(texts), 384), dtype=np.float32)
+            for row, text in enumerate(texts):
+                for word in re.findall(r"\w+", text.casefold()):
+                    out[row, zlib.crc32(word.encode()) % 384] += 1.0
+                out[row, 0] += 1e-3  # never the zero vector
+            return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    fake = HashEmbedding()
+    fake._counter = base._token_counter()
+    return fake

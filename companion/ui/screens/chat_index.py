@@ -126,7 +126,10 @@ class ModelIndexMixin(_Base):
 
     def on_index_progress(self, message: IndexProgress) -> None:
         current = f" {Path(message.current).name}" if message.current else ""
-        self.status.activity = f"indexing {message.done}/{message.total}{current}"
+        speed = ""
+        if message.rate is not None and message.eta_s is not None:
+            speed = f" · {message.rate:.1f} chunks/s · ETA {message.eta_s:.0f} s"
+        self.status.activity = f"indexing {message.done}/{message.total}{speed}{current}"
 
     def on_index_updated(self, message: IndexUpdated) -> None:
         self.status.activity = ""
