@@ -1,10 +1,10 @@
-"""Run-time checks on what the model wrote, using the same analyser that scores the evals."""
+"""Run-time checks on what the model wrote, with the rule analyser (the evals use the learned one)."""
 
 from __future__ import annotations
 
 import re
 
-from companion.coaching.questions import advice_spans, analyse
+from companion.coaching.rules import advice_spans, analyse
 from companion.coaching.reflect import overlap
 
 MAX_WORDS = 25

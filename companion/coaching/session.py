@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from companion.coaching import socratic
-from companion.coaching.questions import advice_spans, analyse
+from companion.coaching.rules import advice_spans, analyse
 from companion.coaching.schemas import (
     AgendaInputs,
     JTBDInputs,
