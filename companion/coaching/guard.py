@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from companion.coaching.rules import advice_spans, analyse
 from companion.coaching.reflect import overlap
+from companion.coaching.rules import advice_spans, analyse
 
 MAX_WORDS = 25
 _THIRD_PERSON = re.compile(

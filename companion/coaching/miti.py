@@ -12,8 +12,9 @@ summary metrics are the ones MITI 4 sets thresholds for:
 * advice without permission: MITI 4's "persuade" behaviour when the user neither asked for
   advice nor agreed to hear it. Any is a flag; zero is the goal.
 
-The coder is a parameter: by default the learned analyser (``companion.coaching.questions``),
-which is what the evals use; the advice detector defaults to ``advice_spans``.
+The coder is a parameter, called as ``coder(utterance, previous=user_turn)``: by default the
+learned analyser (``companion.coaching.questions``), which is what the evals use; the advice
+detector defaults to the rules' ``advice_spans`` (AnnoMI's advice labels trained a far weaker one).
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ def utterances(reply: str) -> list[str]:
     return sentences(reply)
 
 
-def _default_coder() -> Callable[[str], Any]:
+def _default_coder() -> Callable[..., Any]:
     from companion.coaching.questions import analyse
 
     return analyse
@@ -209,14 +210,15 @@ def code_utterance(
     text: str,
     *,
     permitted: bool,
-    coder: Callable[[str], Any],
+    previous: str = "",
+    coder: Callable[..., Any],
     advice: Callable[[str], list[str]],
 ) -> Code:
     """One code per utterance: advice first (an advising sentence is advice whatever else it
     does), then question, then reflection."""
     if advice(text):
         return "advice_with_permission" if permitted else "advice_without_permission"
-    a = coder(text)
+    a = coder(text, previous=previous)
     if a.is_question:
         return "open_question" if a.form == "open" else "closed_question"
     if a.behaviour == "reflection":
@@ -227,7 +229,7 @@ def code_utterance(
 def code_session(
     turns: Iterable[Turn | tuple[str, str]],
     *,
-    coder: Callable[[str], Any] | None = None,
+    coder: Callable[..., Any] | None = None,
     advice: Callable[[str], list[str]] | None = None,
 ) -> SessionCode:
     """Code every coach utterance of a conversation, turn by turn."""
@@ -242,7 +244,9 @@ def code_session(
         )
         for u in utterances(coach):
             session.utterances.append(
-                CodedUtterance(i, u, code_utterance(u, permitted=permitted, coder=coder, advice=advice))
+                CodedUtterance(
+                    i, u, code_utterance(u, permitted=permitted, previous=user, coder=coder, advice=advice)
+                )
             )
         previous_coach = coach
     return session

@@ -10,7 +10,7 @@ Heads (trained by ``companion.coaching.analyser.train``, shipped as
 * ``form``: open / closed / none (not a question), from AnnoMI therapist utterances; a second head
   trained on AnnoMI's questions alone decides open vs closed from the asking sentences.
 * ``behaviour``: AnnoMI's main therapist behaviour: question, reflection, input (information,
-  advice, options, negotiation) or other.
+  advice, options, negotiation) or other; it also reads the user turn before, when given.
 * ``reflection``: simple / complex when the behaviour is a reflection, else ``None``.
 * ``socratic_type``: one of SocratiQ's five Paul & Elder types (under the project's names) when
   the text is a question, else ``None``. The learned coder never says ``other``.
@@ -55,14 +55,15 @@ class QuestionAnalysis(rules.QuestionAnalysis):
     reflection: Literal["simple", "complex"] | None
 
 
-def analyse(text: str, *, model: Heads | None = None) -> QuestionAnalysis:
-    """Code one utterance; raises ``AnalyserModelError`` when the model file is missing."""
+def analyse(text: str, *, previous: str | None = None, model: Heads | None = None) -> QuestionAnalysis:
+    """Code one utterance. ``previous``: the user turn it answers, if known (the behaviour head
+    reads it). Raises ``AnalyserModelError`` when the model file is missing."""
     heads = model if model is not None else shipped()
     cache: dict = {}
     form = heads.predict("form", text, cache)
     if form != "none":
         form = heads.predict("open_closed", text, cache)
-    behaviour = heads.predict("behaviour", text, cache)
+    behaviour = heads.predict("behaviour", text, cache, previous=previous)
     is_question = form != "none"
     flags = rules.analyse(text)
     return QuestionAnalysis(

@@ -33,6 +33,12 @@ CHECKS: dict[str, str] = {
     "on_topic": "the reply is about the user's situation",
 }
 THRESHOLD = 0.90
+# The learned checks that meet THRESHOLD on the gold set (tests/evals/test_gold.py asserts it).
+# Measured below it on 2026-12-03 and not to gate a run: complex_reflection (TPR 0.80,
+# TNR 0.78: the simple/complex head scores 0.57 macro-F1 in grouped CV on AnnoMI, whose own
+# annotators rarely agree on it) and no_unasked_advice (TPR 1.00, TNR 0.78: advice phrased as a
+# question, "Shouldn't you tell her today?", is coded a question, not advice).
+TRUSTED = ("reflection", "open_question", "no_closed_question")
 
 
 class GoldError(CompanionError):
@@ -204,7 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = rates(items, learned_scorers())
     print(f"{len(items)} gold replies; checks on the learned coder + MITI coding (threshold {THRESHOLD}):")
     print(format_rates(result))
-    return 0 if all(r.meets() for r in result.values()) else 1
+    print(f"trusted (meet the threshold, may gate): {', '.join(TRUSTED)}")
+    return 0 if all(result[c].meets() for c in TRUSTED) else 1
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ def test_model_file_ships_with_provenance():
     for head in ("form", "analyser_open_closed", "behaviour", "reflection", "socratic_type"):
         assert set(info["cv"][head]) >= {"macro_f1", "accuracy", "f1_by_class"}, head
     assert shipped().names == list(train.SHIPPED_HEADS)
+    assert shipped().context_heads == train.CONTEXT_HEADS
 
 
 @pytest.mark.parametrize(
@@ -96,11 +97,12 @@ def test_fast_path_agrees_with_sklearn():
     texts = [r["text"] for r in map(json.loads, (ROOT / "evals/labels/questions-test.jsonl").read_text().splitlines())]
     texts += ["Okay. So, um, how often do you drink?", "", "?", "Mm-hmm."]
     for name, pipeline in heads.pipelines.items():
-        view = [question_part(t) for t in texts] if name == "open_closed" else texts
-        assert [heads.predict(name, t) for t in texts] == [str(p) for p in pipeline.predict(view)], name
+        view = [heads.view(name, t, "I told him twice already?") for t in texts]
+        mine = [heads.predict(name, t, previous="I told him twice already?") for t in texts]
+        assert mine == [str(p) for p in pipeline.predict(view)], name
         probs = pipeline.predict_proba(view[:5])
         for t, row in zip(texts[:5], probs, strict=True):
-            mine = heads.proba(name, t)
+            mine = heads.proba(name, t, previous="I told him twice already?")
             assert [mine[str(c)] for c in pipeline.named_steps["clf"].classes_] == pytest.approx(list(row), abs=1e-6)
 
 

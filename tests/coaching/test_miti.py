@@ -22,7 +22,7 @@ def _code(behaviour: str, form: str = "none", reflection: str | None = None):
 
 
 # A scripted coder: the utterance's first word says what it is, so the tests pin the counting.
-def fake_coder(text: str):
+def fake_coder(text: str, previous: str | None = None):
     first = text.split()[0].lower()
     return {
         "simple:": _code("reflection", reflection="simple"),

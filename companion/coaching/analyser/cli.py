@@ -58,7 +58,7 @@ def grouped_cv_report(data_dir: str | Path, labels_dir: str | Path | None = None
     annomi, socratiq = load_dir(data_dir)
     hand = load_hand_labels(labels_dir if labels_dir is not None else default_labels_dir())
     return {
-        "learned": train.evaluate(train.heads(annomi, socratiq, hand=hand)),
+        "learned": train.evaluate(train.heads(annomi, socratiq, hand=hand, context_heads=train.CONTEXT_HEADS)),
         "rules": rules_on(data_dir),
     }
 
@@ -94,7 +94,7 @@ def _train(data: Path, out: Path | None, cv: bool, labels: Path | None = None) -
     annomi, socratiq = load_dir(data)
     labels = labels if labels is not None else default_labels_dir()
     hand = load_hand_labels(labels)
-    heads = train.heads(annomi, socratiq, hand=hand)
+    heads = train.heads(annomi, socratiq, hand=hand, context_heads=train.CONTEXT_HEADS)
     scores = None
     if cv:
         typer.echo("grouped cross-validation (5 folds per head)...")

@@ -52,3 +52,38 @@ def question_part(text: str) -> str:
     sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
     asked = [s for s in sentences if s.endswith("?")]
     return " ".join(asked or sentences[-1:]) or text
+
+
+# A head that reads context gets "utterance SEP previous user turn" as one string.
+SEP = "\x1e"
+_CONTENT = re.compile(r"[a-z][a-z']{2,}")
+_STOP = frozenset(
+    ["the", "and", "but", "you", "your", "you're", "i'm", "that", "this", "with", "have", "for", "are", "was", "were", "not", "just", "what", "how", "they", "them", "there", "then", "when", "it's", "its", "about", "been", "into", "from", "like", "really", "some", "very", "can", "could", "would", "should", "will", "yeah", "okay", "know", "think"]
+)
+
+
+def utterance(text: str) -> str:
+    """The utterance part, lower-cased (the word and character views of a context head)."""
+    return text.split(SEP, 1)[0].lower()
+
+
+def utterance_cues(text: str) -> str:
+    return cues(text.split(SEP, 1)[0])
+
+
+def context_cues(text: str) -> str:
+    """How the utterance relates to the turn before: word overlap (reflections restate the
+    user's content) and whether the user asked something (answers are information)."""
+    utt, _, previous = text.partition(SEP)
+    if not previous.strip():
+        return "prev_none"
+    words = {w for w in _CONTENT.findall(utt.lower()) if w not in _STOP}
+    before = {w for w in _CONTENT.findall(previous.lower()) if w not in _STOP}
+    share = len(words & before) / len(words) if words else 0.0
+    bucket = next(b for b, floor in ((3, 0.5), (2, 0.25), (1, 0.1), (0, 0.0)) if share >= floor)
+    out = [f"ov_{bucket}"]
+    if previous.rstrip().endswith("?"):
+        out.append("prev_q")
+    n = len(previous.split())
+    out.append("prev_short" if n <= 3 else "prev_long" if n >= 25 else "prev_mid")
+    return " ".join(out)

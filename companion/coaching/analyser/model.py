@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from companion.coaching.analyser.features import question_part
+from companion.coaching.analyser.features import SEP, question_part
 from companion.errors import CompanionError
 
 MODEL_NAME = "analyser.joblib"
@@ -110,20 +110,41 @@ def _compile(name: str, pipeline: Any) -> _Head:
 class Heads:
     """The fitted heads, ready to predict: ``heads.predict("form", text)``."""
 
-    def __init__(self, pipelines: dict[str, Any], info: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        pipelines: dict[str, Any],
+        info: dict[str, Any] | None = None,
+        context_heads: tuple[str, ...] = (),
+    ):
         self.pipelines = pipelines
         self.info = info or {}
+        self.context_heads = tuple(context_heads)
         self._heads = {name: _compile(name, p) for name, p in pipelines.items()}
+
+    def view(self, head: str, text: str, previous: str | None = None) -> str:
+        """The string the head's pipeline reads: a context head also gets the turn before."""
+        if head in self.context_heads:
+            return text + SEP + (previous or "")
+        view = VIEWS.get(head)
+        return view(text) if view else text
 
     @property
     def names(self) -> list[str]:
         return list(self._heads)
 
-    def predict(self, head: str, text: str, cache: dict | None = None) -> str:
-        return self._heads[head].predict(text, {} if cache is None else cache)
+    def predict(
+        self, head: str, text: str, cache: dict | None = None, previous: str | None = None
+    ) -> str:
+        return self._heads[head].predict(self._input(head, text, previous), {} if cache is None else cache)
 
-    def proba(self, head: str, text: str, cache: dict | None = None) -> dict[str, float]:
-        return self._heads[head].proba(text, {} if cache is None else cache)
+    def proba(
+        self, head: str, text: str, cache: dict | None = None, previous: str | None = None
+    ) -> dict[str, float]:
+        return self._heads[head].proba(self._input(head, text, previous), {} if cache is None else cache)
+
+    def _input(self, head: str, text: str, previous: str | None) -> str:
+        # The per-head text view (question_part) is applied inside _Head.scores.
+        return text + SEP + (previous or "") if head in self.context_heads else text
 
 
 def load(path: str | Path | None = None) -> Heads:
@@ -148,7 +169,7 @@ def load(path: str | Path | None = None) -> Heads:
         )
     info_path = path.with_suffix(".json")
     info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
-    return Heads(bundle["heads"], info)
+    return Heads(bundle["heads"], info, tuple(bundle.get("context_heads", ())))
 
 
 @functools.cache
