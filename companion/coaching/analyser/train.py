@@ -39,11 +39,10 @@ FOLDS = 5
 SEED = 13
 
 CITATIONS = {
-    "annomi": "Wu, Z., Balloccu, S., Kumar, V., Helaoui, R., Reiter, E., Reforgiato Recupero, D., "
-    "Riboni, D. Anno-MI: A Dataset of Expert-Annotated Counselling Dialogues. ICASSP 2022 "
-    "(extended version 2023).",
-    "socratiq": "Ang, B. H., Gollapalli, S. D., Ng, S.-K. Socratic Question Generation: A Novel "
-    "Dataset, Models, and Evaluation. EACL 2023 (MTurk-annotated train + valid rows).",
+    "annomi": "Wu, Z. et al. Anno-MI: A Dataset of Expert-Annotated Counselling Dialogues. "
+    "ICASSP 2022 (extended version 2023).",
+    "socratiq": "Ang, Gollapalli, Ng. Socratic Question Generation. EACL 2023 "
+    "(MTurk-annotated train + valid rows).",
 }
 
 
