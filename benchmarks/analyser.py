@@ -1,14 +1,13 @@
-"""Analyser benchmark: the cost of `companion.coaching.questions.analyse` per question.
+"""Analyser benchmark: time per utterance of the learned analyser and of the rule analyser.
 
     python benchmarks/analyser.py [--rounds 5]
 
-The guard analyses every question of every reply, so it must stay far below the model's time
-per token (it used to be a test asserting < 1 ms per call; timing belongs here, where a slow or
-busy machine makes a number worse, not a suite red).
-
-Prints ONE JSON object: `questions` (the texts of `evals/labels/questions-dev.jsonl`),
-`rounds`, `per_call_ms` (median over rounds of the mean time per call) and `samples` (every
-round's mean, ms).
+Texts: every question in ``evals/labels/questions-*.jsonl`` and every row of
+``evals/labels/advice*.jsonl``. Prints ONE JSON object: ``texts``; ``load_s`` (loading the
+learned model, including importing scikit-learn); for ``learned`` and ``rules`` the median over
+rounds of wall and CPU milliseconds per ``analyse(text)`` call, and every round's wall value.
+The learned analyser runs all five heads on every call (and the rules, for leading and
+hypothetical), so its time includes the rules' time.
 """
 
 from __future__ import annotations
@@ -16,39 +15,53 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def texts() -> list[str]:
+    out = []
+    for path in sorted((ROOT / "evals" / "labels").glob("*.jsonl")):
+        out += [json.loads(line)["text"] for line in path.read_text().splitlines() if line.strip()]
+    return out
+
+
+def per_call(fn, items, rounds):
+    wall, cpu = [], []
+    for _ in range(rounds):
+        w, c = time.perf_counter(), time.process_time()
+        for t in items:
+            fn(t)
+        wall.append((time.perf_counter() - w) * 1000 / len(items))
+        cpu.append((time.process_time() - c) * 1000 / len(items))
+    return {
+        "wall_ms_p50": round(statistics.median(wall), 4),
+        "cpu_ms_p50": round(statistics.median(cpu), 4),
+        "wall_ms_samples": [round(x, 4) for x in wall],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args(argv)
+    args = parser.parse_args()
+    items = texts()
+    start = time.perf_counter()
+    from companion.coaching import questions, rules
+    from companion.coaching.analyser.model import shipped
 
-    from companion.coaching.analyser_report import default_labels_dir
-    from companion.coaching.questions import analyse
-
-    path = default_labels_dir() / "questions-dev.jsonl"
-    texts = [json.loads(line)["text"] for line in path.read_text("utf-8").splitlines() if line.strip()]
-    analyse(texts[0])  # compiled patterns and caches warm
-    samples = []
-    for _ in range(args.rounds):
-        start = time.perf_counter()
-        for text in texts:
-            analyse(text)
-        samples.append((time.perf_counter() - start) * 1000 / len(texts))
+    shipped()
+    load_s = time.perf_counter() - start
+    questions.analyse(items[0])
     print(json.dumps({
-        "questions": len(texts),
-        "rounds": args.rounds,
-        "per_call_ms": round(statistics.median(samples), 4),
-        "samples": [round(s, 4) for s in samples],
+        "texts": len(items),
+        "load_s": round(load_s, 2),
+        "learned": per_call(questions.analyse, items, args.rounds),
+        "rules": per_call(rules.analyse, items, args.rounds),
     }, indent=2))
-    return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()

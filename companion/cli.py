@@ -105,7 +105,8 @@ def _register_extensions() -> None:
     # Each area adds its own commands; their modules import heavy libraries only inside commands.
     import importlib
 
-    for module in ("companion.knowledge.cli", "companion.coaching.cli", "companion.evals.cli"):
+    for module in ("companion.knowledge.cli", "companion.coaching.cli", "companion.evals.cli",
+                   "companion.coaching.analyser.cli"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from companion.coaching.prompts import load_prompt
-from companion.coaching.questions import advice_spans
 from companion.coaching.reflect import overlap
+from companion.coaching.rules import advice_spans
 from companion.coaching.schemas import SourceRef
 from companion.llm.base import ChatMessage, LLMError, Provider
 

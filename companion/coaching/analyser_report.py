@@ -1,11 +1,14 @@
-"""Score the question analyser against the hand labels in ``evals/labels/``.
+"""Score both question analysers against the hand labels in ``evals/labels/``.
 
-``python -m companion.coaching.analyser_report [LABELS_DIR] [--errors]`` prints a JSON report:
-for each question split (``dev``: used while tuning the rules, ``test``: never used for tuning)
-the accuracy and macro-F1 of form and Socratic type, accuracy and F1 of the leading and
-hypothetical flags, and is_question recall; for ``advice.jsonl`` the accuracy/F1 of advice
-detection and of is_question (``advice``: tuning set, ``advice_test``: held out). Plain Python,
-no sklearn.
+``python -m companion.coaching.analyser_report [LABELS_DIR] [--errors] [--data DIR]`` prints a
+JSON report with one section per instrument: ``rules`` (``companion.coaching.rules``, the
+run-time guard's) and ``learned`` (``companion.coaching.questions``, the evals'). For each
+question split (``dev``: used while tuning the rules, ``test``: never used for tuning) the
+accuracy and macro-F1 of form and Socratic type, accuracy and F1 of the leading and hypothetical
+flags, and is_question recall; for ``advice.jsonl`` the accuracy/F1 of advice detection and of
+is_question (``advice``: tuning set, ``advice_test``: held out). With ``--data DIR`` (the
+AnnoMI / SocratiQ training files) it adds ``grouped_cv``: the learned analyser's grouped
+cross-validation scores per head and per class, and the rules scored on the same rows.
 """
 
 from __future__ import annotations
@@ -13,11 +16,15 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from companion.coaching.questions import ALL_TYPES, advice_spans, analyse
+from companion.coaching import rules
+from companion.coaching.rules import ALL_TYPES
+
+Analyse = Callable[[str], Any]
+Advice = Callable[[str], list[str]]
 
 QUESTION_SPLITS = ("dev", "test", "challenge", "blind")
 # advice.jsonl was used while tuning advice_spans; advice-test.jsonl was not.
@@ -75,7 +82,9 @@ def _round(d: dict[str, Any]) -> dict[str, Any]:
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in d.items()}
 
 
-def score_questions(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def score_questions(
+    rows: list[dict[str, Any]], analyse: Analyse = rules.analyse
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     preds = [analyse(r["text"]) for r in rows]
     errors = []
     for r, p in zip(rows, preds, strict=True):
@@ -116,7 +125,9 @@ def score_questions(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], list[di
     return report, errors
 
 
-def score_advice(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def score_advice(
+    rows: list[dict[str, Any]], analyse: Analyse = rules.analyse, advice_spans: Advice = rules.advice_spans
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     pred_adv = [bool(advice_spans(r["text"])) for r in rows]
     gold_adv = [bool(r["advice"]) for r in rows]
     report: dict[str, Any] = {
@@ -143,7 +154,12 @@ def score_advice(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[
     return _round(report), errors
 
 
-def timing(texts: Sequence[str], repeats: int = 5) -> dict[str, float]:
+def timing(
+    texts: Sequence[str],
+    repeats: int = 5,
+    analyse: Analyse = rules.analyse,
+    advice_spans: Advice = rules.advice_spans,
+) -> dict[str, float]:
     """Mean wall time of ``analyse`` and ``advice_spans`` per text, in milliseconds."""
     start = time.perf_counter()
     for _ in range(repeats):
@@ -162,40 +178,69 @@ def timing(texts: Sequence[str], repeats: int = 5) -> dict[str, float]:
 
 
 def score_labels(
-    labels_dir: str | Path | None = None, *, with_errors: bool = False
+    labels_dir: str | Path | None = None,
+    *,
+    with_errors: bool = False,
+    analyse: Analyse = rules.analyse,
+    advice_spans: Advice = rules.advice_spans,
 ) -> dict[str, Any]:
-    """Scores per split: ``{"dev": {...}, "test": {...}, "advice": {...}}``."""
+    """One instrument's scores per split: ``{"dev": {...}, "test": {...}, "advice": {...}}``."""
     base = Path(labels_dir) if labels_dir is not None else default_labels_dir()
     result: dict[str, Any] = {}
     for split in QUESTION_SPLITS:
         path = base / f"questions-{split}.jsonl"
         if path.exists():
-            report, errors = score_questions(load_jsonl(path))
+            report, errors = score_questions(load_jsonl(path), analyse)
             if with_errors:
                 report["errors"] = errors
             result[split] = report
     for split, name in ADVICE_SPLITS:
         path = base / name
         if path.exists():
-            report, errors = score_advice(load_jsonl(path))
+            report, errors = score_advice(load_jsonl(path), analyse, advice_spans)
             if with_errors:
                 report["errors"] = errors
             result[split] = report
     return result
 
 
+def instruments() -> dict[str, tuple[Analyse, Advice]]:
+    """The rule analyser (the guard's) and the learned one (the evals')."""
+    from companion.coaching import questions
+
+    return {
+        "rules": (rules.analyse, rules.advice_spans),
+        "learned": (questions.analyse, questions.advice_spans),
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     with_errors = "--errors" in args
     args = [a for a in args if a != "--errors"]
+    data_dir = None
+    if "--data" in args:
+        at = args.index("--data")
+        if at + 1 >= len(args):
+            print("analyser_report: --data needs a directory", file=sys.stderr)
+            return 2
+        data_dir = args[at + 1]
+        del args[at : at + 2]
     base = Path(args[0]) if args else default_labels_dir()
-    report = score_labels(base, with_errors=with_errors)
     texts = [
         r["text"]
         for split in QUESTION_SPLITS
+        if (base / f"questions-{split}.jsonl").exists()
         for r in load_jsonl(base / f"questions-{split}.jsonl")
     ]
-    report["timing"] = timing(texts)
+    report: dict[str, Any] = {}
+    for name, (analyse, advice) in instruments().items():
+        report[name] = score_labels(base, with_errors=with_errors, analyse=analyse, advice_spans=advice)
+        report[name]["timing"] = timing(texts, analyse=analyse, advice_spans=advice)
+    if data_dir is not None:
+        from companion.coaching.analyser.cli import grouped_cv_report
+
+        report["grouped_cv"] = grouped_cv_report(data_dir)
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0
 

@@ -1,11 +1,11 @@
-"""Run-time checks on what the model wrote, using the same analyser that scores the evals."""
+"""Run-time checks on what the model wrote, with the rule analyser (the evals use the learned one)."""
 
 from __future__ import annotations
 
 import re
 
-from companion.coaching.questions import advice_spans, analyse
 from companion.coaching.reflect import overlap
+from companion.coaching.rules import advice_spans, analyse
 
 MAX_WORDS = 25
 _THIRD_PERSON = re.compile(

@@ -8,7 +8,7 @@ from companion.coaching import bank
 from companion.coaching.generate import Slot, write_questions
 from companion.coaching.guard import question_problems
 from companion.coaching.prompts import load_prompt
-from companion.coaching.questions import SOCRATIC_TYPES, analyse
+from companion.coaching.rules import SOCRATIC_TYPES, analyse
 from companion.coaching.schemas import (
     MentorInputs,
     MentorPrompt,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from companion.coaching.questions import sentences as _sentences
+from companion.coaching.rules import sentences as _sentences
 
 _SWAP = {
     "i": "you",

@@ -13,7 +13,7 @@ from pathlib import Path
 from companion.coaching import socratic
 from companion.coaching.events import Done, Event, Status, Token
 from companion.coaching.modes import get_mode, mode_names
-from companion.coaching.questions import advice_spans, analyse
+from companion.coaching.rules import advice_spans, analyse
 from companion.coaching.schemas import Reply, SourceRef
 from companion.errors import CompanionError
 from companion.fileutil import front_matter, unique_path

@@ -7,8 +7,8 @@ import re
 from companion.coaching import bank
 from companion.coaching.generate import Slot, write_questions
 from companion.coaching.prompts import load_prompt
-from companion.coaching.questions import SOCRATIC_TYPES, analyse
 from companion.coaching.reflect import reflection, topic
+from companion.coaching.rules import SOCRATIC_TYPES, analyse
 from companion.llm.base import Provider
 
 _ADVICE_REQUEST = re.compile(

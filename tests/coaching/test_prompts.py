@@ -10,7 +10,7 @@ from companion.coaching.bank import fill, load_bank
 from companion.coaching.generate import stem_pattern
 from companion.coaching.guard import question_problems
 from companion.coaching.prompts import PromptError, all_prompts, load_prompt, parse_prompt
-from companion.coaching.questions import analyse
+from companion.coaching.rules import analyse
 
 
 def test_every_prompt_file_loads_and_declares_its_variables():

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from companion.coaching.analyser_report import default_labels_dir, f1_for, macro_f1, score_labels
-from companion.coaching.questions import (
+from companion.coaching.rules import (
     ALL_TYPES,
     SOCRATIC_TYPES,
     QuestionAnalysis,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from companion import locations
-from companion.coaching.questions import advice_spans, analyse, is_good_open_question
+from companion.coaching.rules import advice_spans, analyse, is_good_open_question
 from companion.coaching.schemas import AgendaInputs, JTBDInputs, MentorInputs
 from companion.coaching.session import CoachingSession
 from companion.llm import get_provider

@@ -8,7 +8,7 @@ import pytest
 from support.fakes import FakeKnowledge, item
 
 from companion.coaching.agenda import SECTIONS, timeboxes
-from companion.coaching.questions import (
+from companion.coaching.rules import (
     SOCRATIC_TYPES,
     advice_spans,
     analyse,
