@@ -107,8 +107,9 @@ def main() -> None:
             "checks": {name: {"score": r.score, "passed": r.passed, "detail": r.detail}
                        for name, r in results.items()},
         })
-        print(f"{scenario.id}: " + "; ".join(f"{n} {r.detail}" for n, r in results.items()),
-              file=sys.stderr, flush=True)
+        print(f"{scenario.id}: " + "; ".join(f"{n} {r.detail}" for n, r in results.items())
+              + f" | so far {json.dumps(totals)} turn_s p50 {statistics.median(turn_s):.1f}"
+              f" model_s p50 {statistics.median(model_s):.1f}", file=sys.stderr, flush=True)
 
     def share(a: int, b: int):
         return round(a / b, 3) if b else None

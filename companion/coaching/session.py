@@ -133,6 +133,13 @@ class CoachingSession:
         )
 
     @property
+    def tier(self) -> str:
+        """The capability tier of the current model (`tiny`, `small`, `large`)."""
+        from companion.coaching.listening.tiers import tier_for
+
+        return tier_for(self.model_name, self.settings)
+
+    @property
     def covered_types(self) -> set[str]:
         return set(self.covered)
 

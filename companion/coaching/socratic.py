@@ -212,7 +212,7 @@ def socratic_turn(session, text: str, cancel: threading.Event | None) -> Iterato
     user_turns = [t["content"] for t in session.history if t["role"] == "user"] + [text]
     state = update(session.state, text)
     session.state = state
-    tier = tier_for(session.model_name, session.settings)
+    tier = session.tier
     yield Status("looking through your notes and the library…")
     passages = session.retrieve(retrieval.conversation_query(state, user_turns))
     usable = retrieval.relevant(passages, state)
