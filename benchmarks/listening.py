@@ -1,6 +1,6 @@
 """Listening benchmark: the issue-15 scenarios through the real coach, scored for substance.
 
-    python benchmarks/listening.py [--model NAME] [--limit N] [--no-corpus] [--out FILE]
+    python benchmarks/listening.py [--model NAME] [--limit N] [--no-corpus] [--scripted] [--out FILE]
 
 Runs every scenario of `evals/scenarios/listening/` through a fresh `CoachingSession` (real
 model, real chromadb index of the bundled corpus, the scenario's turns in order) and scores the
@@ -40,6 +40,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--no-corpus", action="store_true")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--scripted", action="store_true",
+                        help="a scripted model whose every draft is refused: the program's own turn")
     args = parser.parse_args()
     os.environ.setdefault("COMPANION_HOME", tempfile.mkdtemp(prefix="bench-listening-"))
 
@@ -62,7 +64,12 @@ def main() -> None:
     nlp_ms = (time.monotonic() - started) / 20 * 1000
 
     settings = load_settings(**({"model": args.model} if args.model else {}))
-    provider = get_provider(settings)
+    if args.scripted:
+        from companion.llm.fake import ScriptedProvider
+
+        provider = ScriptedProvider(name="program-only", default="{}")
+    else:
+        provider = get_provider(settings)
     scenarios = load_scenarios(locations.evals_dir() / "scenarios" / "listening")[: args.limit]
     runner = SuiteRunner(settings, provider=provider, include_corpus=not args.no_corpus)
     totals = {"hits": 0, "later": 0, "copies": 0, "reflections": 0, "questions": 0, "complex": 0,

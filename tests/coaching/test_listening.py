@@ -81,6 +81,7 @@ def test_update_returns_a_new_state_and_keeps_the_old():
         ("What are you assuming about the?", ""),
         ("What might the team?", ""),
         ("the launch is soon?", ""),
+        ("What are you assuming about those three accounts yet?", ""),
     ],
 )
 def test_bad_fills_fail_the_grammar_check(question, user_text):

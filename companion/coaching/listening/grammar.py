@@ -56,6 +56,11 @@ def grammar_problems(question: str, user_text: str = "") -> list[str]:
         if (t.tag_ in {"VBD", "VBN"} and t.dep_ in {"compound", "amod"} and t.head.pos_ == "NOUN"
                 and _was_verb_of(t, user_text)):
             problems.append(f"turns the verb phrase '{t.text} {t.head.text}' into a noun phrase")
+        if t.lower_ in {"yet", "still"} and t.i == len(doc) - 2 and not (
+            t.head.pos_ in {"VERB", "AUX"}
+            and any(c.dep_ == "neg" or c.lemma_ == "have" and c.dep_ == "aux" for c in t.head.children)
+        ):
+            problems.append(f"{t.text!r} has nothing to attach to")  # "...about those accounts yet?"
         if t.lower_ in {"our", "we", "us", "ours"}:
             problems.append("speaks as 'we/our', not to 'you'")
     if user_text and doc[0].lower_ == "what":
