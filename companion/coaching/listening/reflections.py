@@ -72,7 +72,7 @@ def _render(fact: Fact) -> str | None:
         about = _clean(d.get("about", ""))
         feeling = d.get("feeling", fact.text)
         if about:
-            about = re.sub(r"^(?:about|that|of|by|with)\s+", "", about)
+            about = re.sub(r"^(?:about|that|of|by|with|because|since)\s+", "", about)
             clause = any(t.pos_ in {"VERB", "AUX"} for t in parse(about))
             return f"part of you is {feeling} {'that' if clause else 'about'} {about}"
         return f"this leaves you {feeling}"
@@ -102,7 +102,10 @@ def _render(fact: Fact) -> str | None:
             who = _lower_first(_clean(who))
             if d.get("verb") in {"want", "push", "demand", "expect", "insist"} and d.get("action"):
                 return f"{who} {'are' if who.endswith('s') else 'is'} pushing to {_clean(d['action'])}"
-            return f"as {who} see{'' if who.endswith('s') else 's'} it, {_clean(fact.text)}"
+            said = _clean(fact.text)
+            if said.startswith("to "):
+                return f"{who} {'are' if who.endswith('s') else 'is'} pushing {said}"
+            return f"as {who} see{'' if who.endswith('s') else 's'} it, {said}"
         return f"you're fairly sure that {_clean(fact.text)}" if d.get("verb") != "certain" else None
     if fact.kind in {"number", "date"}:
         return None  # a bare number says little on its own; questions take these up
@@ -116,6 +119,9 @@ def _lower_first(text: str) -> str:
                              "a", "an", "his", "her", "their", "those", "these"}:
             return text[0].lower() + text[1:]
     return text
+
+
+_MODAL = re.compile(r"\byou (?:should|must|ought|need to|have to)\b", re.IGNORECASE)
 
 
 def _lead(body: str, kind: str, turn: int) -> str:
@@ -133,8 +139,8 @@ def program_reflection(state: ConversationState, user_turns: list[str]) -> Refle
     earlier = [f for f in state.facts if f.turn < state.turns]
     for fact in ranked:
         body = _render(fact)
-        if not body:
-            continue
+        if not body or _MODAL.search(body):
+            continue  # someone's "you should..." said back would read as our advice
         text = _lead(body, fact.kind, state.turns)
         complex_kinds = {"contrast", "feeling", "condition"}
         kind = "complex" if fact.kind in complex_kinds else "simple"

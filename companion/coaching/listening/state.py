@@ -203,7 +203,7 @@ def _facts(doc, turn: int) -> list[Fact]:
                     add("feeling", [t], sent, anchor=_anchor_in(about, doc), feeling=t.lower_,
                         about=_span_text(about).rstrip(".!,;"))
             # Commitments: "I promised Dana a plan by Friday", "I'll ...", "I told X I'd ...".
-            if (lemma in _COMMIT and _first_person(t) and not _negated(t)) or (
+            if (lemma in _COMMIT and _first_person(t) and not _negated(t) and t.dep_ != "advcl") or (
                 t.lower_ in {"'ll", "will", "'d"} and t.head.pos_ == "VERB"
                 and _first_person(t.head) and t.head.dep_ in {"ccomp", "conj", "ROOT"}
                 and t.head.head.lemma_ in {"tell", "promise", "say", "agree", t.head.lemma_}
