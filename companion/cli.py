@@ -73,9 +73,13 @@ def ask(
 @friendly
 def models(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """What models are available and where they live."""
+    from companion.coaching.listening.tiers import tier_for
     from companion.llm import list_models
 
-    rows = list_models(settings())
+    current = settings()
+    rows = list_models(current)
+    for row in rows:  # the `tier` setting, when set, overrides what a model declares
+        row["tier"] = tier_for(row["name"], current)
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return

@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     """Sampling temperature for replies."""
     seed: int = 7
     """Sampling seed for the embedded model (repeatable answers and evals)."""
+    tier: Literal["auto", "tiny", "small", "large"] = "auto"
+    """How much of a Socratic turn the model writes: `tiny` (narrow slots), `small` (reflections
+    and whole questions), `large` (the whole turn); `auto` picks from the model."""
     judge: str | None = None
     """Model used by the eval `judge` check (a local model or an endpoint's name); unset = skipped."""
     max_note_bytes: int = Field(default=2_000_000, ge=1_000, le=200_000_000)

@@ -1,17 +1,20 @@
-"""Advice, only when invited: concrete points grounded in retrieved passages, each cited."""
+"""Advice, only when invited, MI-style: grounded in this conversation and a cited passage."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from companion.coaching.listening.asking import TAIL, escape
+from companion.coaching.listening.retrieval import shared_words
+from companion.coaching.listening.state import ConversationState
 from companion.coaching.prompts import load_prompt
-from companion.coaching.reflect import overlap
 from companion.coaching.rules import advice_spans
 from companion.coaching.schemas import SourceRef
 from companion.llm.base import ChatMessage, LLMError, Provider
 
 
 class AdvicePoint(BaseModel):
+    fact: str = ""
     text: str
     source: int = Field(ge=1, le=9)
 
@@ -20,8 +23,33 @@ class AdvicePoints(BaseModel):
     points: list[AdvicePoint]
 
 
-def _schema(verbs: list[str], n_passages: int) -> dict:
+class Advice(BaseModel):
+    """What the advice reply says: a preface that hands the choice back, points, a closing."""
+
+    preface: str
+    points: list[str]
+    closing: str = ""
+    cited: list[SourceRef] = Field(default_factory=list)
+    facts: list[str] = Field(default_factory=list)
+    fallback: bool = False
+
+
+def facts_for_advice(state: ConversationState, limit: int = 5) -> list[str]:
+    """The conversation's own things a point may be about, newest first."""
+    out: list[str] = []
+    for f in reversed(state.facts):
+        for a in (f.anchor, f.detail.get("whom")):
+            if a and a.lower() not in {o.lower() for o in out} and len(a.split()) <= 6:
+                out.append(a)
+    for a in state.anchors:
+        if a.lower() not in {o.lower() for o in out}:
+            out.append(a)
+    return out[:limit]
+
+
+def _schema(verbs: list[str], n_passages: int, facts: list[str]) -> dict:
     verb_group = "|".join(verbs)
+    fact_group = "|".join(escape(f) for f in facts)
     return {
         "type": "object",
         "properties": {
@@ -32,13 +60,14 @@ def _schema(verbs: list[str], n_passages: int) -> dict:
                 "items": {
                     "type": "object",
                     "properties": {
-                        "text": {
-                            "type": "string",
-                            "pattern": f'^({verb_group}) [^"\\n]{{15,160}}[.]$',
-                        },
+                        "fact": {"type": "string", "enum": facts},
+                        # The point names its fact: "With your skip-level, share ...".
+                        "text": {"type": "string",
+                                 "pattern": f"^(With|For|About) ({fact_group}), ({verb_group.lower()}) "
+                                            f"{TAIL}{{15,140}}[.]$"},
                         "source": {"type": "integer", "minimum": 1, "maximum": max(1, n_passages)},
                     },
-                    "required": ["text", "source"],
+                    "required": ["fact", "text", "source"],
                 },
             },
         },
@@ -50,47 +79,57 @@ def _ref(p) -> SourceRef:
     return SourceRef(label=p.label, path=p.path, line_start=p.line_start, line_end=p.line_end)
 
 
-def advise(
-    provider: Provider, message: str, passages: list, *, temperature: float
-) -> tuple[list[str], list[SourceRef], bool]:
-    """(points with [n] markers, cited sources, fallback_used)."""
+def _grounded(text: str, fact: str, passage, state: ConversationState) -> bool:
+    from companion.coaching.listening.nlp import parse
+    from companion.coaching.listening.words import content_lemmas
+
+    if not text.isascii() or "the user" in text.lower() or fact.lower() not in text.lower():
+        return False
+    point = content_lemmas(parse(text.replace(fact, " ")))
+    return len(point & content_lemmas(parse(passage.text[:1500]))) >= 2
+
+
+def advise(provider: Provider, state: ConversationState, passages: list, *,
+           temperature: float) -> Advice:
+    """Two points, each about a fact of this conversation and drawn from a passage that cleared
+    the relevance floor; none when no passage did (no guessing)."""
     from companion.knowledge.models import format_passages
 
+    facts = facts_for_advice(state)
     usable = passages[:3]
-    if not usable:
-        return (
-            [
-                "I have no passages on this in your notes or the library yet, so I would rather not guess. "
-                "Add notes with `companion ingest`, or tell me more about the situation."
-            ],
-            [],
-            True,
+    about = " and ".join(facts[:2]) if facts else "what you described"
+    preface = (f"You asked what I would do. Here are two ideas for {about}, drawn from the library; "
+               "you know your situation best, so take what fits and leave the rest.")
+    closing = f"Which of these fits what you know about {facts[0]}?" if facts else \
+        "Which of these fits your situation?"
+    if not usable or not facts:
+        return Advice(
+            preface=f"You asked what I would do about {about}. Nothing in your notes or the library "
+                    "is close enough to this to draw on, so I would rather not guess.",
+            points=["Add notes on it with `companion ingest`, or tell me more about the situation."],
+            closing="", fallback=True, facts=facts,
         )
     prompt = load_prompt("advice")
     system, user = prompt.render(
-        passages=format_passages(usable, max_chars=1500), situation=" ".join(message.split())[:600]
+        passages=format_passages(usable, max_chars=1500),
+        situation=" ".join(" ".join(f.text for f in state.facts[-6:]).split())[:600] or state.latest[:600],
+        facts=" | ".join(facts),
     )
     messages = [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
-    points: list[tuple[str, int]] = []
+    points: list[tuple[str, int, str]] = []
     try:
         got = provider.structured(
-            messages,
-            AdvicePoints,
-            json_schema=_schema(prompt.meta.data["verbs"], len(usable)),
-            temperature=temperature,
-            max_tokens=160,
+            messages, AdvicePoints,
+            json_schema=_schema(prompt.meta.data["verbs"], len(usable), facts),
+            temperature=temperature, max_tokens=200,
         )
         for p in got.points:
             text = " ".join(p.text.split())
             source = usable[p.source - 1] if 0 < p.source <= len(usable) else None
-            # Grounded: the point shares real content with the passage it cites.
-            if (
-                source is not None
-                and text.isascii()
-                and "the user" not in text.lower()
-                and overlap(text, source.text) >= 0.3
-            ):
-                points.append((text, p.source))
+            fact = p.fact if p.fact and p.fact.lower() in text.lower() else next(
+                (f for f in facts if f.lower() in text.lower()), "")
+            if source is not None and fact and _grounded(text, fact, source, state):
+                points.append((text, p.source, fact))
     except LLMError as exc:
         if exc.kind not in {"bad_response"}:
             raise
@@ -98,14 +137,20 @@ def advise(
     if not points:
         fallback = True
         for i, p in enumerate(usable, 1):
+            shared = shared_words(p.text, state)
+            fact = next((f for f in facts if any(w in f.lower() for w in shared)), facts[0])
             for span in advice_spans(p.text)[:1]:
                 if 6 <= len(span.split()) <= 40:
-                    points.append((span.strip(), i))
+                    span = span.strip().rstrip(".")
+                    points.append((f"For {fact}: {span[:1].lower() + span[1:]}.", i, fact))
             if len(points) >= 2:
                 break
         if not points:
-            points = [(f'See what "{usable[0].label}" suggests for situations like yours.', 1)]
-    cited_numbers = sorted({n for _, n in points})
+            points = [(f'For {facts[0]}, see what "{usable[0].label}" suggests.', 1, facts[0])]
+    cited_numbers = sorted({n for _, n, _ in points})
     cited = [_ref(usable[n - 1]) for n in cited_numbers]
     renumber = {n: i for i, n in enumerate(cited_numbers, 1)}
-    return [f"{t} [{renumber[n]}]" for t, n in points], cited, fallback
+    return Advice(
+        preface=preface, points=[f"{t} [{renumber[n]}]" for t, n, _ in points], closing=closing,
+        cited=cited, facts=[f for _, _, f in points], fallback=fallback,
+    )

@@ -244,3 +244,6 @@ class Reply(BaseModel):
     latency_s: float = 0.0
     tokens: int = 0
     model: str = ""
+    listening: dict | None = None
+    """Socratic mode: what the listening layer read (new facts, people, anchors), the question
+    type and why, and the capability tier, for the coverage panel."""

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from companion.coaching import socratic
 from companion.coaching.events import Done, Event, Status, Token
+from companion.coaching.listening.state import ConversationState
 from companion.coaching.modes import get_mode, mode_names
-from companion.coaching.rules import advice_spans, analyse
+from companion.coaching.rules import analyse
 from companion.coaching.schemas import Reply, SourceRef
 from companion.errors import CompanionError
 from companion.fileutil import front_matter, unique_path
@@ -48,6 +49,9 @@ class CoachingSession:
         self.covered: list[str] = []
         self.asked: list[str] = []
         self.knowledge_error: str | None = None
+        self.state = ConversationState()
+        """What the listening layer read from the PM's messages so far (the coverage panel)."""
+        self.offered_advice = False
         self._prepared = False
         self._prepare_lock = threading.Lock()
 
@@ -105,6 +109,13 @@ class CoachingSession:
         )
 
     @property
+    def tier(self) -> str:
+        """The capability tier of the current model (`tiny`, `small`, `large`)."""
+        from companion.coaching.listening.tiers import tier_for
+
+        return tier_for(self.model_name, self.settings)
+
+    @property
     def covered_types(self) -> set[str]:
         return set(self.covered)
 
@@ -120,6 +131,10 @@ class CoachingSession:
         """Resume a saved conversation (and the Socratic types it covered)."""
         self.history = [dict(t) for t in turns]
         self.covered, self.asked = [], []
+        if self.mode == "socratic":
+            from companion.coaching.listening.state import replay
+
+            self.state = replay([t["content"] for t in self.history if t.get("role") == "user"])
         for turn in self.history:
             if turn.get("role") == "assistant":
                 for q in _bold_questions(turn.get("content", "")):
@@ -210,90 +225,7 @@ class CoachingSession:
         return Reply(mode=self.mode, text=f"Switched to {wanted} mode.")
 
     def _socratic_turn(self, text: str, cancel: threading.Event | None) -> Iterator[Event]:
-        from companion.knowledge.models import format_passages
-
-        started = time.monotonic()
-        turn = sum(1 for t in self.history if t["role"] == "user")
-        yield Status("looking through your notes and the library…")
-        passages = self.retrieve(text)
-        if cancel is not None and cancel.is_set():
-            yield Done(self._cancelled("", passages, started))
-            return
-        if socratic.wants_advice(text):
-            yield from self._advice_turn(text, passages, started, cancel)
-            return
-        reflection = socratic.reflection(text)
-        if reflection and advice_spans(reflection):
-            # The user's own "I should…" reflected back would read as our advice.
-            reflection = f"It sounds like {socratic.topic(text)} is on your mind."
-        if reflection:
-            yield Token(reflection + "\n\n")
-        yield Status("thinking of a question…")
-        question, qtype, regenerated, fallback = socratic.socratic_question(
-            self.provider,
-            message=text,
-            passages_block=format_passages(passages[:2], max_chars=700) if passages else "",
-            history_block=self._history_block(),
-            covered=self.covered,
-            asked=self.asked,
-            turn=turn,
-            temperature=self.settings.temperature,
-        )
-        if cancel is not None and cancel.is_set():
-            yield Done(self._cancelled(reflection, passages, started))
-            return
-        cited = [_ref(p) for p in passages[:2]]
-        body = socratic.compose(reflection, [question])
-        footer = _sources_footer(cited)
-        yield Token(f"**{question}**" + footer)
-        self.covered.append(qtype)
-        self.asked.append(question)
-        reply = Reply(
-            mode="socratic",
-            text=body + footer,
-            questions=[question],
-            socratic_types=[qtype],
-            sources=[_ref(p) for p in passages],
-            cited=cited,
-            regenerated=regenerated,
-            fallback=fallback,
-            latency_s=round(time.monotonic() - started, 3),
-            tokens=self._count(question),
-            model=self.model_name,
-        )
-        self._remember(text, reply)
-        yield Done(reply)
-
-    def _advice_turn(self, text, passages, started, cancel) -> Iterator[Event]:
-        from companion.coaching.advice import advise
-
-        yield Status("you asked for advice: drafting it from the library…")
-        points, cited, fallback = advise(
-            self.provider, text, passages, temperature=self.settings.temperature
-        )
-        if cancel is not None and cancel.is_set():
-            yield Done(self._cancelled("", passages, started))
-            return
-        closing = "Which of these feels most useful to try first?"
-        lines = ["Since you asked, here is what I would consider:", ""]
-        lines += [f"{i}. {p}" for i, p in enumerate(points, 1)]
-        body = "\n".join(lines) + f"\n\n**{closing}**"
-        footer = _sources_footer(cited)
-        yield Token(body + footer)
-        reply = Reply(
-            mode="socratic",
-            text=body + footer,
-            questions=[closing],
-            sources=[_ref(p) for p in passages],
-            cited=cited,
-            advice=True,
-            fallback=fallback,
-            latency_s=round(time.monotonic() - started, 3),
-            tokens=self._count(body),
-            model=self.model_name,
-        )
-        self._remember(text, reply)
-        yield Done(reply)
+        yield from socratic.socratic_turn(self, text, cancel)
 
     def _cancelled(self, partial: str, passages, started) -> Reply:
         reply = Reply(

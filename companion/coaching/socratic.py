@@ -1,23 +1,42 @@
-"""Socratic mode: reflect the user's words, ask one open question of a type still missing."""
+"""Socratic mode: listen to what is new, reflect it, ask one question anchored on it."""
 
 from __future__ import annotations
 
 import re
+import threading
+import time
+from collections.abc import Iterator
+
+from pydantic import BaseModel
 
 from companion.coaching import bank
-from companion.coaching.generate import Slot, write_questions
+from companion.coaching.guard import question_problems
+from companion.coaching.listening import asking, retrieval
+from companion.coaching.listening.grammar import grammar_problems
+from companion.coaching.listening.reflections import (
+    Reflection,
+    program_reflection,
+    reflection_problems,
+)
+from companion.coaching.listening.state import ConversationState, update
+from companion.coaching.listening.tiers import SLOTS, tier_for
 from companion.coaching.prompts import load_prompt
-from companion.coaching.reflect import reflection, topic
-from companion.coaching.rules import SOCRATIC_TYPES, analyse
-from companion.llm.base import Provider
+from companion.coaching.reflect import topic
+from companion.coaching.rules import advice_spans, analyse
+from companion.llm.base import ChatMessage, LLMError, Provider
 
 _ADVICE_REQUEST = re.compile(
     r"^\s*/advice\b|\bwhat (?:would|should|do) (?:you|i) (?:do|suggest|recommend)\b|"
     r"\bwhat do you (?:suggest|recommend|think i should)\b|\b(?:any|your|some|give me(?: some)?) "
-    r"(?:advice|recommendations?|suggestions?)\b|\btell me what to do\b|\bwhat(?:'s| is) your "
+    r"(?:advice|recommendations?|suggestions?|ideas)\b|\btell me what to do\b|\bwhat(?:'s| is) your "
     r"(?:advice|recommendation|take|opinion)\b|\bjust tell me\b",
     re.IGNORECASE,
 )
+# "I don't know what to do": the coach may ask permission to offer ideas (MI), not advise.
+_STUCK = re.compile(r"\b(?:don't|do not|no) (?:know|idea) (?:what|how) to\b|\bat a loss\b|\bi'm stuck\b",
+                    re.IGNORECASE)
+_YES = re.compile(r"^\s*(?:yes|yeah|yep|sure|please|ok(?:ay)?|go ahead|that would help)\b", re.IGNORECASE)
+PERMISSION = "If a couple of ideas from the library would help here, I can share them."
 
 
 def wants_advice(text: str) -> bool:
@@ -25,58 +44,153 @@ def wants_advice(text: str) -> bool:
     return bool(_ADVICE_REQUEST.search(text))
 
 
-def next_type(covered: list[str], turn: int) -> str:
-    """The first Socratic type not asked yet; once all are covered, cycle in order."""
-    for t in SOCRATIC_TYPES:
-        if t not in covered:
-            return t
-    return SOCRATIC_TYPES[turn % len(SOCRATIC_TYPES)]
+class Drafted(BaseModel):
+    """What the model writes in a listening turn (fields beyond its tier stay empty)."""
+
+    reflection: str = ""
+    anchor: str = ""
+    question: str = ""
 
 
-def socratic_question(
+def _schema(tier: str, stem: str, anchors: list[str]) -> dict:
+    slots = SLOTS[tier]
+    props: dict = {}
+    if slots["reflection"]:
+        props["reflection"] = {"type": "string",
+                               "pattern": f"^[A-Z]{asking.TAIL}{{20,{slots['reflection']}}}[.]$"}
+    props["anchor"] = {"type": "string", "enum": anchors}
+    if slots["question"] == "tail":
+        props["question"] = {"type": "string",
+                             "pattern": asking.tail_pattern(stem, anchors, slots["tail_chars"])}
+    else:
+        props["question"] = {"type": "string", "pattern": asking.whole_pattern(slots["question_chars"])}
+    return {"type": "object", "properties": props, "required": list(props)}
+
+
+def _task(tier: str, stem: str) -> str:
+    if tier == "tiny":
+        return f'Pick one anchor, then finish the question. Question: {stem} ...'
+    return ("Write the reflection (one sentence, in your own words, about what is new), pick one "
+            "anchor, then write the question; it must contain the anchor.")
+
+
+def _anchor_of(question: str, anchors: list[str], picked: str) -> str | None:
+    """The anchor the question is built on (all its content words are in the question): the
+    picked one if it is, else the first that is."""
+    from companion.coaching.listening.nlp import parse
+    from companion.coaching.listening.words import content_lemmas
+
+    doc = parse(question)
+    have = {t.lemma_.lower() for t in doc} | {t.lower_ for t in doc}
+    for anchor in [picked, *anchors]:
+        if not anchor:
+            continue
+        need = content_lemmas(parse(anchor)) or {t.lower_ for t in parse(anchor) if t.is_alpha}
+        if need and need <= have:
+            return anchor
+    return None
+
+
+def question_problems_for(question: str, anchor: str | None, *, user_text: str, asked: list[str],
+                          stem: str = "") -> list[str]:
+    """The existing guard, the anchor rule and the grammar check together."""
+    problems = question_problems(question, user_text=user_text, stem=stem)
+    if anchor is None:
+        problems.append("does not contain an anchor")
+    problems += grammar_problems(question, user_text)
+    if question in asked:
+        problems.append("already asked")
+    if asking.echoes(question, user_text, anchor):
+        problems.append("repeats the PM's words")
+    return problems
+
+
+def listening_turn(
     provider: Provider,
+    state: ConversationState,
     *,
-    message: str,
-    passages_block: str,
-    history_block: str,
+    tier: str,
+    user_turns: list[str],
     covered: list[str],
     asked: list[str],
-    turn: int,
+    passages_block: str,
+    history_block: str,
     temperature: float,
-) -> tuple[str, str, int, bool]:
-    """(question, type, regenerations, fallback_used). Never returns an unchecked question."""
-    prompt = load_prompt("socratic-question")
-    qtype = next_type(covered, turn)
-    stems: list[str] = prompt.meta.data["stems"][qtype]
-    hint: str = prompt.meta.data["types"][qtype]
-    regenerations = 0
-    for attempt in range(2):  # one try, one constrained regeneration
-        stem = stems[(turn + attempt) % len(stems)]
-        slot = Slot(key="question", stem=stem, purpose=hint)
-        got = write_questions(
-            provider,
-            "socratic-question",
-            [slot],
-            variables={
-                "passages": passages_block,
-                "history": history_block,
-                "situation": " ".join(message.split())[:600],
-                "type_name": qtype,
-                "type_hint": hint,
-                "stem": stem,
-            },
-            user_text=message,
-            temperature=temperature if attempt == 0 else min(1.0, temperature + 0.4),
-            max_tokens=64,
-        )["question"]
-        if got and got not in asked:
-            return got, analyse(got).socratic_type or qtype, regenerations, False
-        regenerations += 1
-    return fallback_question(message, qtype, asked), qtype, regenerations - 1, True
+) -> dict:
+    """The reflection, the question and why: what the model wrote where it passed, the program's
+    own words where it did not."""
+    qtype, why, anchors = asking.choose_type(state, covered)
+    prompt = load_prompt("socratic-listening")
+    new = "; ".join(f.text for f in state.new_facts()[:5]) or ", ".join(state.anchors[:3]) or state.latest[:200]
+    stems = asking.TYPES[qtype]["stems"]
+    result = {"type": qtype, "why": why, "anchors": anchors, "tier": tier, "regenerated": 0,
+              "fallback": False, "reflection_by": "program", "question_by": "program",
+              "problems": [], "model_s": 0.0}
+    fact_anchors = [f.anchor for f in state.new_facts() if f.anchor]
+    drafted_reflection: str | None = None
+    question: str | None = None
+    anchor: str | None = None
+    for attempt in range(2):  # one try, one regeneration
+        stem = stems[(state.turns + attempt) % len(stems)][0]
+        system, user = prompt.render(
+            passages=passages_block, history=history_block, new=new, type_name=qtype,
+            type_hint=asking.TYPES[qtype]["hint"], anchors=" | ".join(anchors),
+            task=_task(tier, stem),
+        )
+        messages = [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
+        called = time.monotonic()
+        try:
+            got = provider.structured(
+                messages, Drafted, json_schema=_schema(tier, stem, anchors),
+                temperature=temperature if attempt == 0 else min(1.0, temperature + 0.4),
+                max_tokens=SLOTS[tier]["max_tokens"],
+            )
+        except LLMError as exc:
+            if exc.kind != "bad_response":
+                raise
+            result["problems"].append("malformed output")
+            result["regenerated"] += 1
+            result["model_s"] += time.monotonic() - called
+            continue
+        result["model_s"] += time.monotonic() - called
+        text = " ".join(got.question.split())
+        found = _anchor_of(text, [*anchors, *state.anchors, *fact_anchors], got.anchor)
+        problems = question_problems_for(text, found, user_text=state.latest, asked=asked,
+                                         stem=stem if tier == "tiny" else "")
+        if SLOTS[tier]["reflection"] and got.reflection and drafted_reflection is None:
+            r_problems = reflection_problems(got.reflection, state, user_turns)
+            if not r_problems:
+                drafted_reflection = " ".join(got.reflection.split())
+            else:
+                result["problems"] += [f"reflection: {p}" for p in r_problems]
+        if not problems:
+            question, anchor = text, found
+            result["question_by"] = "model"
+            break
+        result["problems"] += problems
+        result["regenerated"] += 1
+    if question is None:
+        result["fallback"] = True
+        question = asking.fallback_question(qtype, anchors, asked)
+        if grammar_problems(question, state.latest) or advice_spans(question):
+            question = _bank_question(state.latest, qtype, asked)
+        anchor = _anchor_of(question, anchors, "")
+        result["regenerated"] = max(0, result["regenerated"] - 1)
+    if drafted_reflection:
+        reflection = Reflection(text=drafted_reflection, kind="complex", fact=None)
+        result["reflection_by"] = "model"
+    else:
+        reflection = program_reflection(state, user_turns)
+    if advice_spans(reflection.text):
+        # The PM's own "I should..." said back would read as our advice.
+        reflection = Reflection(text=f"So {topic(state.latest)} is on your mind.", kind="simple")
+    result.update(question=question, anchor=anchor, reflection=reflection.text,
+                  reflection_kind=reflection.kind,
+                  question_type=analyse(question).socratic_type or qtype)
+    return result
 
 
-def fallback_question(message: str, qtype: str, asked: list[str]) -> str:
-    """A bank question of the chosen type, filled with the user's key phrase."""
+def _bank_question(message: str, qtype: str, asked: list[str]) -> str:
     templates = bank.load_bank()["socratic"][qtype]
     filled = [bank.fill(t, topic=topic(message)) for t in templates]
     return bank.pick(filled, message + qtype, avoid=set(asked))
@@ -88,11 +202,100 @@ def compose(reflection_text: str, questions: list[str]) -> str:
     return "\n\n".join(parts)
 
 
-__all__ = [
-    "compose",
-    "fallback_question",
-    "next_type",
-    "reflection",
-    "socratic_question",
-    "wants_advice",
-]
+def socratic_turn(session, text: str, cancel: threading.Event | None) -> Iterator:
+    """One Socratic turn of `session`: state, retrieval, reflection, question (or advice)."""
+    from companion.coaching.schemas import Reply
+    from companion.coaching.session import Done, Status, Token, _ref, _sources_footer
+    from companion.knowledge.models import format_passages
+
+    started = time.monotonic()
+    user_turns = [t["content"] for t in session.history if t["role"] == "user"] + [text]
+    state = update(session.state, text)
+    session.state = state
+    tier = session.tier
+    yield Status("looking through your notes and the library…")
+    passages = session.retrieve(retrieval.conversation_query(state, user_turns))
+    usable = retrieval.relevant(passages, state)
+    if cancel is not None and cancel.is_set():
+        yield Done(session._cancelled("", passages, started))
+        return
+    invited = wants_advice(text) or (session.offered_advice and bool(_YES.match(text)))
+    if invited:
+        session.offered_advice = False
+        yield from advice_turn(session, state, passages, usable, started, cancel)
+        return
+    yield Status("thinking of a question…")
+    turn = listening_turn(
+        session.provider, state, tier=tier, user_turns=user_turns, covered=session.covered,
+        asked=session.asked,
+        # The tiny tier reads the program's summary of what is new instead of the whole history:
+        # a shorter prompt is most of its latency.
+        passages_block=(format_passages(usable[: 1 if tier == "tiny" else 2],
+                                        max_chars=400 if tier == "tiny" else 700) if usable else ""),
+        history_block="" if tier == "tiny" else session._history_block(),
+        temperature=session.settings.temperature,
+    )
+    reflection, question = turn["reflection"], turn["question"]
+    yield Token(reflection + "\n\n")
+    if cancel is not None and cancel.is_set():
+        yield Done(session._cancelled(reflection, passages, started))
+        return
+    cited = [_ref(p) for p in usable[:2]]
+    body = compose(reflection, [question])
+    if _STUCK.search(text):
+        session.offered_advice = True
+        body += "\n\n" + PERMISSION
+    footer = _sources_footer(cited)
+    yield Token(body[len(reflection) + 2:] + footer)
+    session.covered.append(turn["question_type"])
+    session.asked.append(question)
+    reply = Reply(
+        mode="socratic", text=body + footer, questions=[question], socratic_types=[turn["question_type"]],
+        sources=[_ref(p) for p in passages], cited=cited, regenerated=turn["regenerated"],
+        fallback=turn["fallback"], latency_s=round(time.monotonic() - started, 3),
+        tokens=session._count(question), model=session.model_name,
+        listening=_panel(state, turn),
+    )
+    session._remember(text, reply)
+    yield Done(reply)
+
+
+def _panel(state: ConversationState, turn: dict | None, **extra) -> dict:
+    data = state.panel()
+    if turn:
+        data.update({k: turn[k] for k in ("type", "why", "anchor", "anchors", "tier", "reflection_kind",
+                                          "reflection_by", "question_by", "problems")})
+        data["model_s"] = round(turn["model_s"], 3)
+    data.update(extra)
+    return data
+
+
+def advice_turn(session, state, passages, usable, started, cancel) -> Iterator:
+    from companion.coaching.advice import advise
+    from companion.coaching.schemas import Reply
+    from companion.coaching.session import Done, Status, Token, _ref, _sources_footer
+
+    yield Status("you asked for ideas: drafting them from what you said and the library…")
+    advice = advise(session.provider, state, usable, temperature=session.settings.temperature)
+    if cancel is not None and cancel.is_set():
+        yield Done(session._cancelled("", passages, started))
+        return
+    lines = [advice.preface, ""] + [f"{i}. {p}" for i, p in enumerate(advice.points, 1)]
+    body = "\n".join(lines).strip()
+    if advice.closing:
+        body += f"\n\n**{advice.closing}**"
+    footer = _sources_footer(advice.cited)
+    yield Token(body + footer)
+    reply = Reply(
+        mode="socratic", text=body + footer, questions=[advice.closing] if advice.closing else [],
+        sources=[_ref(p) for p in passages], cited=advice.cited, advice=True,
+        fallback=advice.fallback, latency_s=round(time.monotonic() - started, 3),
+        tokens=session._count(body), model=session.model_name,
+        listening=_panel(state, None, tier=tier_for(session.model_name, session.settings),
+                         advice_facts=advice.facts),
+    )
+    session._remember(state.latest, reply)
+    yield Done(reply)
+
+
+__all__ = ["compose", "listening_turn", "socratic_turn", "wants_advice"]

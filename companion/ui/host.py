@@ -190,14 +190,18 @@ class SessionHost:
 
     @property
     def model_where(self) -> str:
+        """Where the model runs and its capability tier, e.g. `local · tiny tier`."""
+        from companion.coaching.listening.tiers import tier_for
+
+        tier = f" · {tier_for(self.model_name, self.settings)} tier"
         if self.session is not None:
-            return str(getattr(self.session, "model_where", "") or "")
+            return str(getattr(self.session, "model_where", "") or "") + tier
         endpoint = self.settings.endpoint(self.settings.model)
         if endpoint is None:
-            return "local"
+            return "local" + tier
         from companion.llm.keys import host_of
 
-        return host_of(endpoint.base_url)
+        return host_of(endpoint.base_url) + tier
 
     @property
     def index_problem(self) -> str | None:

@@ -102,3 +102,23 @@ def test_saved_agenda_and_commitments_are_reindexed(world, tmp_path):
     assert path.read_text().startswith("---\ndate:")
     committed = commit_action(notes, "Aisha", "Draft the promotion packet by Friday")
     assert "- [ ] Draft the promotion packet by Friday" in Path(committed).read_text()
+
+
+def test_listening_turn_takes_up_what_is_new_on_the_real_model(world):
+    from companion.coaching.listening.grammar import grammar_problems
+    from companion.coaching.listening.reflections import parrots
+
+    s = make_session(world)
+    turns = [
+        "My VP wants us to ship without SSO and the guided setup. Three of our biggest accounts "
+        "said they won't roll out without SSO.",
+        "Honestly I haven't told my skip-level about those three accounts yet.",
+    ]
+    for text in turns:
+        reply = s.respond(text)
+    question = reply.questions[0]
+    reflection = reply.text.split("\n\n")[0]
+    assert reply.listening["anchor"] in {"your skip-level", "those three accounts"}
+    assert grammar_problems(question, turns[-1]) == []
+    assert "skip-level" in reflection and not parrots(reflection, turns)
+    assert not advice_spans(reply.text.split("*Drawing on")[0])

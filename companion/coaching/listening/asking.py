@@ -1,0 +1,159 @@
+"""Which Socratic question the conversation lacks, about what, and how it may be written."""
+
+from __future__ import annotations
+
+import re
+
+from companion.coaching.listening.state import ConversationState
+
+# What each type is for (shown to the model) and the forced openings of the tiny tier, each
+# followed by the anchor, then the model's tail; `fallback` finishes a stem when no tail passes.
+TYPES: dict[str, dict] = {
+    "clarity": {
+        "hint": "asks what they mean by it, or for a concrete example",
+        "stems": [("What do you mean by", ""), ("What exactly do you mean by", "")],
+    },
+    "assumptions": {
+        "hint": "brings to light something they take for granted about it",
+        "stems": [("What are you assuming about", ""), ("What are you taking for granted about", "")],
+    },
+    "reasons_evidence": {
+        "hint": "asks what they have seen or heard that supports their view of it",
+        "stems": [("What evidence do you have about", ""), ("What have you seen so far of", "")],
+    },
+    "alternate_viewpoints": {
+        "hint": "asks how that person sees it",
+        "stems": [("How might", " see this"), ("How would", " describe this")],
+    },
+    "implications": {
+        "hint": "asks what could follow from it",
+        "stems": [("What might follow from", ""), ("What could", " change for you")],
+    },
+    "other": {
+        "hint": "asks why it matters so much to them now",
+        "stems": [("What makes", " matter so much to you right now"), ("What makes", " the part that matters most")],
+    },
+}
+_PEOPLE_ROLES = {"manager", "boss", "vp", "level", "skip-level", "ceo", "cto", "cpo", "director",
+                 "head", "lead", "designer", "engineer", "report", "mentor", "founder", "board",
+                 "customer", "account", "client", "stakeholder", "sales", "team", "peer", "colleague",
+                 "investor", "partner", "candidate", "exec", "leadership", "developer", "pm"}
+
+
+def choose_type(state: ConversationState, covered: list[str]) -> tuple[str, str, list[str]]:
+    """(type, why, anchors with the best one for that type first), from what is new."""
+    new = state.new_facts()
+    people = _people_anchors(state)
+    scores: dict[str, tuple[float, str, list[str]]] = {}
+
+    def offer(qtype: str, score: float, why: str, anchors: list[str | None]) -> None:
+        anchors = [a for a in anchors if a]
+        if score > scores.get(qtype, (-1.0,))[0]:
+            scores[qtype] = (score, why, anchors)
+
+    for f in new:
+        if f.kind == "decision":
+            offer("implications", 5, f"a decision is on the table ({f.text})", [f.anchor])
+            offer("assumptions", 4.5, f"a decision is on the table ({f.text})", [f.anchor])
+        elif f.kind == "not_yet":
+            whom = f.detail.get("whom")
+            if whom:
+                offer("alternate_viewpoints", 5.5, f"you haven't told {whom} yet: their view is missing",
+                      [whom])
+            offer("implications", 5, f"something is not done yet ({f.text})", [f.detail.get("about"), f.anchor])
+        elif f.kind == "claim":
+            who = f.detail.get("who", "")
+            if who == "you":
+                offer("reasons_evidence", 5, f"you made a claim ({f.text})", [f.anchor])
+            else:
+                offer("reasons_evidence", 4, f"{who} made a claim ({f.text})", [f.anchor])
+                offer("alternate_viewpoints", 4.5, f"{who} has a view of their own", [who])
+        elif f.kind == "condition":
+            offer("assumptions", 4.5, f"a condition was set ({f.text})", [f.anchor, f.detail.get("condition")])
+        elif f.kind in {"feeling", "value"}:
+            offer("other", 3.5, f"you named a {f.kind} ({f.text})", [f.anchor])
+        elif f.kind == "contrast":
+            offer("assumptions", 4, "two sides pull against each other", [f.anchor])
+        elif f.kind in {"commitment", "date"}:
+            offer("implications", 3.5, f"a {f.kind} is in play ({f.text})", [f.anchor])
+        elif f.kind == "number":
+            offer("reasons_evidence", 3, f"a number came up ({f.text})", [f.anchor])
+    if state.new_people and people:
+        offer("alternate_viewpoints", 4.6, f"{people[0]} is named: how they see it is missing", people)
+    if state.vague:
+        word = state.vague[0]
+        anchor = next((a for a in state.anchors if word in a.lower().split()), None)
+        offer("clarity", 4.2, f"'{word}' can mean many things", [anchor])
+    offer("assumptions", 2, "nothing more specific is new: what is taken for granted", [])
+    offer("clarity", 1.8, "asking what it means keeps the focus on the new words", [])
+    last = covered[-1] if covered else None
+    ranked = []
+    for qtype, (score, why, anchors) in scores.items():
+        score -= 3 if qtype == last else 0
+        score -= 0.5 * covered.count(qtype)
+        ranked.append((score, qtype, why, anchors))
+    ranked.sort(key=lambda r: -r[0])
+    _, qtype, why, preferred = ranked[0]
+    pool = people if qtype == "alternate_viewpoints" else []
+    anchors = _dedupe([*preferred, *pool, *state.anchors])
+    if qtype == "alternate_viewpoints":
+        anchors = [a for a in anchors if a in people or _is_person_phrase(a)] or ["someone else involved"]
+    return qtype, why, anchors[:5] or ["what you just described"]
+
+
+def _is_person_phrase(anchor: str) -> bool:
+    words = anchor.lower().replace("-", " ").split()
+    return bool(words) and (words[-1].rstrip("s") in _PEOPLE_ROLES or anchor[:1].isupper())
+
+
+def _people_anchors(state: ConversationState) -> list[str]:
+    latest = [p for p in state.people if p.turn == state.turns]
+    named = [p.name for p in latest if p.name[:1].isupper()]
+    roles = [p.name for p in latest if not p.name[:1].isupper()]
+    return _dedupe([*named, *roles])
+
+
+def _dedupe(items) -> list[str]:
+    out: list[str] = []
+    for item in items:
+        if item and item.lower() not in {o.lower() for o in out} and len(item.split()) <= 7:
+            out.append(item)
+    return out
+
+
+def echoes(question: str, message: str, anchor: str | None, n: int = 5) -> bool:
+    """True when the question repeats `n` words in a row of the PM's message outside its anchor."""
+    from companion.coaching.listening.reflections import words
+
+    q = " ".join(words(question))
+    if anchor:
+        q = q.replace(" ".join(words(anchor)), " | ")
+    qw, mw = q.split(), words(message)
+    runs = {tuple(mw[i : i + n]) for i in range(len(mw) - n + 1)}
+    return any(tuple(qw[i : i + n]) in runs for i in range(len(qw) - n + 1))
+
+
+def escape(text: str) -> str:
+    """A literal for a JSON-schema pattern: `[.]`, never `\\.` (llama.cpp's grammar rejects it)."""
+    return re.sub(r"([\\^$.|?*+()\[\]{}])", r"[\1]", text)
+
+
+TAIL = "[ -!#->@-~]"  # printable ASCII without `"` and `?`
+
+
+def tail_pattern(stem: str, anchors: list[str], max_tail: int) -> str:
+    group = "|".join(escape(a) for a in anchors)
+    return f"^{escape(stem)} ({group}){TAIL}{{0,{max_tail}}}[?]$"
+
+
+def whole_pattern(max_chars: int) -> str:
+    return f"^(What|How|Which|Who|Why|When|Where) {TAIL}{{10,{max_chars}}}[?]$"
+
+
+def fallback_question(qtype: str, anchors: list[str], asked: list[str]) -> str:
+    """A question the program finishes itself: a stem, the anchor and a fixed ending."""
+    options = [f"{stem} {a}{end}?" for a in anchors for stem, end in TYPES[qtype]["stems"]]
+    for q in options:
+        if q not in asked:
+            return q
+    return options[0]

@@ -1,0 +1,97 @@
+"""Does a question parse as a grammatical English question to the PM? (spaCy, not patterns)."""
+
+from __future__ import annotations
+
+from companion.coaching.listening.nlp import parse
+
+_WH = {"what", "how", "why", "which", "who", "whom", "whose", "when", "where"}
+_AUX = {"is", "are", "was", "were", "do", "does", "did", "can", "could", "will", "would",
+        "might", "may", "has", "have", "had", "should", "shall"}
+_DANGLING = {"the", "a", "an", "your", "my", "our", "their", "his", "her", "its", "of", "about",
+             "by", "to", "and", "or", "with", "that"}
+_NOMINAL = {"NOUN", "PROPN", "PRON", "NUM"}
+# Verbs that take "of" directly ("think of", "consist of", "approve of", "let go of").
+_OF_VERBS = {"think", "consist", "approve", "dream", "hear", "speak", "know", "remind", "accuse",
+             "rid", "go", "die", "smell", "tire", "despair", "disapprove", "beware", "convince"}
+
+
+def grammar_problems(question: str, user_text: str = "") -> list[str]:
+    """Why `question` is not a well-formed question to "you" ([] when it is).
+
+    `user_text` lets the check see a verb phrase of the PM's ("cut scope") turned into a
+    noun phrase ("a cut scope"), which parses but reads wrong."""
+    q = " ".join(question.split())
+    if not q.endswith("?"):
+        return ["does not end with a question mark"]
+    doc = parse(q)
+    problems: list[str] = []
+    sents = list(doc.sents)
+    if len([s for s in sents if s.text.strip().endswith("?")]) > 1:
+        problems.append("more than one question")
+    first = doc[0].lower_
+    if first not in _WH and first not in _AUX and doc[0].lemma_.lower() not in {"tell", "walk"}:
+        problems.append(f"does not open like a question ({doc[0].text!r})")
+    root = next((t for t in doc if t.dep_ == "ROOT"), doc[0])
+    if root.pos_ not in {"VERB", "AUX"} and not _verb_with_pronoun_subject(doc):
+        problems.append(f"no main verb (the parse's root is {root.pos_.lower()} {root.text!r})")
+    last = doc[-2] if len(doc) > 1 else doc[0]
+    if last.pos_ in {"DET", "ADP", "CCONJ", "SCONJ", "PART"} or last.tag_ == "PRP$" or (
+        last.lower_ in _DANGLING
+    ):
+        problems.append(f"ends on {last.text!r}")
+    for t in doc:
+        if t.dep_ == "prep" and t.lower_ not in {"for", "to"} | {"like"}:
+            objs = [c for c in t.children if c.dep_ in {"pobj", "pcomp"}]
+            if not objs and t.i + 1 < len(doc) and doc[t.i + 1].is_punct:
+                problems.append(f"{t.text!r} has nothing after it")
+        if t.dep_ == "pobj" and t.pos_ == "ADJ":
+            problems.append(f"the object of {t.head.text!r} is a bare adjective ({t.text!r})")
+        if t.lower_ == "of" and t.dep_ == "prep" and t.head.pos_ == "VERB":
+            head = t.head
+            let_go = head.lemma_.lower() == "let" and any(c.lower_ == "go" for c in head.children)
+            if not let_go and (head.lemma_.lower() not in _OF_VERBS or any(
+                c.dep_ in {"nsubj", "dobj"} and c.i < t.i for c in head.children
+            )):
+                problems.append(f"'{head.text} ... of' does not fit together")
+        if (t.tag_ in {"VBD", "VBN"} and t.dep_ in {"compound", "amod"} and t.head.pos_ == "NOUN"
+                and _was_verb_of(t, user_text)):
+            problems.append(f"turns the verb phrase '{t.text} {t.head.text}' into a noun phrase")
+        if t.lower_ in {"yet", "still"} and t.i == len(doc) - 2 and not (
+            t.head.pos_ in {"VERB", "AUX"}
+            and any(c.dep_ == "neg" or c.lemma_ == "have" and c.dep_ == "aux" for c in t.head.children)
+        ):
+            problems.append(f"{t.text!r} has nothing to attach to")  # "...about those accounts yet?"
+        if t.lower_ in {"our", "we", "us", "ours"}:
+            problems.append("speaks as 'we/our', not to 'you'")
+    if user_text and doc[0].lower_ == "what":
+        for t in doc:
+            if t.tag_ == "JJ" and t.dep_ == "compound" and _was_verb_of(t, user_text):
+                problems.append(f"turns the verb phrase '{t.text} {t.head.text}' into a noun phrase")
+    return list(dict.fromkeys(problems))
+
+
+def _verb_with_pronoun_subject(doc) -> bool:
+    """The small parser misreads some subjects ("your skip-level react"): the same question
+    with its subject replaced by "they" parses with a verb at the root when it is fine."""
+    if len(doc) < 3 or doc[1].lower_ not in _AUX:
+        return False
+    root = next((t for t in doc if t.dep_ == "ROOT"), None)
+    if root is None or root.i <= 2 or root.pos_ != "NOUN":
+        return False
+    if not any(not c.is_punct for c in root.rights):
+        return False  # "What might the team?": nothing follows the supposed verb
+    variant = parse(" ".join([doc[:2].text, "they", doc[root.i :].text]))
+    root = next((t for t in variant if t.dep_ == "ROOT"), variant[0])
+    return root.pos_ in {"VERB", "AUX"}
+
+
+def _was_verb_of(token, user_text: str) -> bool:
+    """True when the PM used `token` as a verb with `token.head` as its object."""
+    if not user_text:
+        return False
+    for t in parse(user_text):
+        if t.lower_ == token.lower_ and t.pos_ == "VERB" and any(
+            c.lemma_.lower() == token.head.lemma_.lower() for c in t.children
+        ):
+            return True
+    return False

@@ -1,0 +1,363 @@
+"""What the PM has said so far, and what is new in the latest message, read by the program."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from companion.coaching.listening.nlp import parse
+from companion.coaching.listening.words import content_lemmas, is_content, second_person
+
+FactKind = Literal[
+    "decision", "not_yet", "feeling", "commitment", "condition", "claim", "value",
+    "number", "date", "contrast",
+]
+
+ROLE_WORDS = {
+    "manager", "boss", "vp", "skip", "level", "skip-level", "ceo", "cto", "cpo", "coo", "cfo",
+    "director", "head", "lead", "designer", "engineer", "developer", "report", "mentor", "mentee",
+    "founder", "cofounder", "co-founder", "stakeholder", "stakeholders", "customer", "customers",
+    "client", "clients", "account", "accounts", "board", "sales", "team", "peer", "colleague",
+    "recruiter", "candidate", "analyst", "researcher", "pm", "pms", "exec", "execs", "investor",
+    "investors", "partner", "partners", "hr", "legal", "support", "marketing", "finance", "qa",
+    "architect", "intern", "contractor", "vendor", "user", "users", "owner", "leadership",
+}
+FEELINGS = {
+    "worried", "worry", "anxious", "nervous", "frustrated", "frustrating", "stuck", "overwhelmed",
+    "tired", "exhausted", "scared", "afraid", "angry", "upset", "guilty", "torn", "excited",
+    "relieved", "embarrassed", "uneasy", "unsure", "confused", "hurt", "stressed", "disappointed",
+    "annoyed", "sad", "proud", "dread", "dreading", "ashamed", "lonely", "burned", "burnt",
+    "resentful", "uncomfortable", "awkward", "conflicted", "drained", "panicking", "fear",
+    "insecure", "defensive", "sick", "terrified", "furious", "hopeless", "bad",
+}
+_COMMUNICATE = {"tell", "ask", "mention", "raise", "talk", "share", "say", "explain", "bring",
+                "escalate", "flag", "warn", "inform", "show", "email", "call", "admit", "speak"}
+_COMMIT = {"promise", "commit", "agree", "pledge", "guarantee", "sign", "volunteer"}
+_VALUE_VERBS = {"care", "value", "believe", "matter"}
+_CLAIM_VERBS = {"say", "think", "believe", "want", "insist", "claim", "argue", "expect", "feel",
+                "know", "complain", "push", "demand"}
+_CERTAIN = {"always", "never", "obviously", "clearly", "definitely", "everyone", "nobody",
+            "certainly", "sure", "know"}
+VAGUE = {"strategic", "alignment", "aligned", "impact", "quality", "ownership", "culture",
+         "bandwidth", "visibility", "priorities", "soon", "presence", "proactive", "vision",
+         "polish", "polished", "success", "fair", "ready", "enough", "mess", "messy", "toxic",
+         "efficient", "synergy", "empowered", "accountable", "accountability"}
+
+
+class Person(BaseModel):
+    """Someone the PM named: a name, a role, or both ("Dana, my manager")."""
+
+    name: str
+    role: str | None = None
+    turn: int
+
+
+class Fact(BaseModel):
+    """One thing the PM said, in the coach's second person, with the words it came from."""
+
+    kind: FactKind
+    text: str
+    """The fact as the coach would say it back ("you haven't told your skip-level...")."""
+    anchor: str | None = None
+    """The noun phrase it is about, for a question to build on."""
+    sentence: str
+    """The PM's own sentence."""
+    turn: int
+    detail: dict[str, str] = Field(default_factory=dict)
+    """Parts a reflection needs (who, whom, about, condition, ...)."""
+
+
+class ConversationState(BaseModel):
+    """Everything extracted so far; `new_*` describe the latest message only."""
+
+    turns: int = 0
+    people: list[Person] = Field(default_factory=list)
+    facts: list[Fact] = Field(default_factory=list)
+    seen: list[str] = Field(default_factory=list)
+    """Content lemmas of every message so far."""
+    new_words: list[str] = Field(default_factory=list)
+    """Content lemmas of the latest message that were never said before."""
+    new_people: list[str] = Field(default_factory=list)
+    anchors: list[str] = Field(default_factory=list)
+    """Noun phrases of the latest message a question may build on, best first."""
+    vague: list[str] = Field(default_factory=list)
+    """Vague words of the latest message ("strategic", "ready")."""
+    latest: str = ""
+
+    def new_facts(self) -> list[Fact]:
+        return [f for f in self.facts if f.turn == self.turns]
+
+    def of_kind(self, kind: str, *, new: bool = False) -> list[Fact]:
+        return [f for f in (self.new_facts() if new else self.facts) if f.kind == kind]
+
+    def panel(self) -> dict:
+        """What the coverage panel shows: the new facts first, then the earlier ones."""
+        return {
+            "new": [f"{f.kind}: {f.text}" for f in self.new_facts()],
+            "earlier": [f"{f.kind}: {f.text}" for f in self.facts if f.turn != self.turns],
+            "people": [p.name + (f" ({p.role})" if p.role and p.role != p.name else "")
+                       for p in self.people],
+            "new_words": self.new_words,
+            "anchors": self.anchors,
+        }
+
+
+def _span_text(tokens) -> str:
+    return second_person(list(tokens))
+
+
+def _subtree(t, *, drop=()) -> list:
+    return [x for x in t.subtree if x.i not in drop]
+
+
+def _chunk_of(token, doc):
+    for chunk in doc.noun_chunks:
+        if chunk.start <= token.i < chunk.end:
+            return chunk
+    return None
+
+
+def _people(doc, turn: int) -> list[Person]:
+    found: list[Person] = []
+    names = {e.root.i: e for e in doc.ents if e.label_ == "PERSON"}
+    # spaCy's small model often labels first names GPE/ORG/LOC: a capitalised single-token
+    # proper noun as subject or object of a verb is also a person.
+    for t in doc:
+        if (
+            t.pos_ == "PROPN" and t.i not in names and t.text[:1].isupper() and t.text.isalpha()
+            and t.dep_ in {"nsubj", "dobj", "dative", "pobj", "appos", "poss", "conj"}
+            and not t.text.isupper() and t.ent_type_ not in {"DATE", "ORG", "PRODUCT", "TIME"}
+            and t.i != t.sent.start
+        ):
+            names[t.i] = doc[t.i : t.i + 1]
+    for i, span in names.items():
+        role = None
+        tok = doc[i]
+        for other in [tok.head, *tok.children]:
+            if other.lemma_.lower() in ROLE_WORDS and other.i != i:
+                chunk = _chunk_of(other, doc)
+                role = _span_text(chunk) if chunk is not None else other.text
+        found.append(Person(name=span.text, role=role, turn=turn))
+    for chunk in doc.noun_chunks:
+        root = chunk.root
+        if root.lemma_.lower() in ROLE_WORDS and not any(p.role == _span_text(chunk) for p in found):
+            if any(t.i in names for t in chunk):
+                continue
+            found.append(Person(name=_span_text(chunk), role=root.lemma_.lower(), turn=turn))
+    return found
+
+
+def _first_person(t) -> bool:
+    return any(c.dep_ in {"nsubj", "nsubjpass"} and c.lower_ in {"i", "we"} for c in t.children)
+
+
+def _negated(t) -> bool:
+    return any(c.dep_ == "neg" for c in t.children)
+
+
+def _facts(doc, turn: int) -> list[Fact]:
+    facts: list[Fact] = []
+
+    def add(kind, tokens, sentence, anchor=None, **detail):
+        text = _span_text(tokens)
+        if text and not any(f.kind == kind and f.text == text for f in facts):
+            facts.append(Fact(kind=kind, text=text, anchor=anchor, sentence=sentence.text.strip(),
+                              turn=turn, detail={k: v for k, v in detail.items() if v}))
+
+    for sent in doc.sents:
+        lowers = {t.lower_ for t in sent}
+        for t in sent:
+            lemma = t.lemma_.lower()
+            # The decision: "decide whether to ...", "torn between ...", "should I ...".
+            if t.lower_ == "whether" or (t.lower_ == "if" and t.head.head.lemma_ in {"decide", "know"}):
+                clause = _subtree(t.head)
+                add("decision", clause, sent, anchor=_anchor_in(clause, doc))
+            if lemma in {"between"} and t.head.lemma_ in {"torn", "choose", "decide", "pick"}:
+                add("decision", _subtree(t), sent, anchor=_anchor_in(_subtree(t), doc))
+            # What has not been done or said: "I haven't told my skip-level ... yet".
+            if t.pos_ in {"VERB", "AUX"} and _negated(t) and _first_person(t):  # noqa: SIM102 - the two tests read as two rules
+                if lemma in _COMMUNICATE or "yet" in lowers or "still" in lowers:
+                    rest = [x for x in _subtree(t) if x.dep_ not in {"nsubj", "neg", "aux", "advmod",
+                                                                     "punct", "intj"}
+                            or x.head != t]
+                    rest = [x for x in rest if x.i > t.i and x.lower_ not in {"yet", "still"}]
+                    whom = next((c for c in t.children if c.dep_ in {"dobj", "dative"}), None)
+                    about = next((c for c in t.children if c.dep_ == "prep" and c.lower_ == "about"), None)
+                    said = [x for x in _subtree(t) if not (x.head == t and x.dep_ in {"intj", "punct"})
+                            and not (x.head == t and x.dep_ == "advmod" and x.i < t.i)]
+                    add("not_yet", said, sent, anchor=_anchor_in(rest, doc),
+                        verb=lemma,
+                        whom=_span_text(_chunk_of(whom, doc) or [whom]) if whom is not None else "",
+                        about=_span_text(_subtree(about)[1:]) if about is not None else "",
+                        rest=_span_text(rest))
+            # Feelings the PM named.
+            if lemma in FEELINGS or t.lower_ in FEELINGS:  # noqa: SIM102 - the two tests read as two rules
+                if t.pos_ in {"ADJ", "VERB", "NOUN"} and (
+                    _first_person(t) or _first_person(t.head) or t.head.lower_ in {"feel", "am", "'m"}
+                    or any(x.lower_ in {"i", "i'm", "me", "my"} for x in sent)
+                ):
+                    about = [x for x in t.subtree if x.i > t.i]
+                    if not about and t.head.i != t.i:
+                        about = [x for x in t.head.subtree if x.i > t.i]
+                    add("feeling", [t], sent, anchor=_anchor_in(about, doc), feeling=t.lower_,
+                        about=_span_text(about).rstrip(".!,;"))
+            # Commitments: "I promised Dana a plan by Friday", "I'll ...", "I told X I'd ...".
+            if (lemma in _COMMIT and _first_person(t) and not _negated(t) and t.dep_ != "advcl") or (
+                t.lower_ in {"'ll", "will", "'d"} and t.head.pos_ == "VERB"
+                and _first_person(t.head) and t.head.dep_ in {"ccomp", "conj", "ROOT"}
+                and t.head.head.lemma_ in {"tell", "promise", "say", "agree", t.head.lemma_}
+            ):
+                verb = t if lemma in _COMMIT else t.head
+                add("commitment", [x for x in _subtree(verb) if x.dep_ != "punct" or x.i < verb.i],
+                    sent, anchor=_anchor_in(_subtree(verb), doc))
+            # Conditions: "won't roll out without SSO", "only if", "unless".
+            if t.lower_ in {"without", "unless"} and _negated(t.head):
+                obj = _subtree(t)[1:]
+                subj = next((c for c in t.head.children if c.dep_ == "nsubj"), None)
+                if subj is not None and subj.lower_ in {"they", "it", "he", "she"}:
+                    # "they" points back at the subject of the reporting verb.
+                    outer = next((c for c in t.head.head.children if c.dep_ == "nsubj"), None)
+                    subj = outer or subj
+                add("condition", _subtree(t.head), sent, anchor=_anchor_in(obj, doc),
+                    condition=_span_text(obj),
+                    who=_span_text(_subtree(subj)) if subj is not None else "",
+                    verb=t.head.lemma_)
+            # Values: "I care about trust", "X matters to me", "it's important to me".
+            if lemma in _VALUE_VERBS and (_first_person(t) or any(
+                c.lower_ in {"me", "us"} for c in t.subtree
+            )):
+                obj = [x for c in t.children if c.dep_ in {"prep", "dobj", "ccomp", "xcomp"}
+                       for x in c.subtree if x.dep_ != "punct"]
+                if lemma == "matter":
+                    obj = [x for x in t.subtree if x.i < t.i]
+                add("value", obj or [t], sent, anchor=_anchor_in(obj, doc))
+            if t.lower_ == "important" and any(c.lower_ in {"me", "us"} for c in t.subtree):
+                subj = [x for x in t.head.subtree if x.i < t.i and x.dep_ != "punct"]
+                add("value", subj, sent, anchor=_anchor_in(subj, doc))
+            # Claims: another person's view, or the PM's own certainty.
+            if lemma in _CLAIM_VERBS and t.pos_ == "VERB":
+                subj = next((c for c in t.children if c.dep_ == "nsubj"), None)
+                comp = next((c for c in t.children if c.dep_ in {"ccomp", "xcomp"}), None)
+                if subj is not None and comp is not None and subj.lower_ not in {"you"}:
+                    mine = subj.lower_ in {"i", "we"}
+                    if not mine or lemma in {"think", "believe", "know"}:
+                        obj = next((c for c in comp.children if c.dep_ in {"dobj", "attr"}), None)
+                        add("claim", _subtree(comp), sent, anchor=_anchor_in(_subtree(comp), doc),
+                            who="you" if mine else _span_text(_subtree(subj)),
+                            verb=lemma,
+                            action=f"{comp.lemma_} {_span_text(_subtree(obj))}" if obj is not None
+                            and comp.pos_ == "VERB" else "")
+            if t.lower_ in _CERTAIN and t.dep_ in {"advmod", "nsubj", "acomp"} and t.lower_ != "know":
+                head = t.head
+                add("claim", _subtree(head), sent, anchor=_anchor_in(_subtree(head), doc),
+                    who="you", verb="certain")
+            # Contrast: "I want X but Y", "X, and yet Y".
+            if t.lower_ in {"but", "yet", "although", "though"} and t.dep_ in {"cc", "mark", "advmod"}:
+                left = [x for x in sent if x.i < t.i and x.dep_ != "punct" or x.i < t.i and x.text == "'"]
+                right = [x for x in sent if x.i > t.i and not x.is_punct]
+                if len(left) >= 3 and len(right) >= 3:
+                    add("contrast", [*left, t, *right], sent,
+                        anchor=_anchor_in(right, doc),
+                        left=_span_text(left).rstrip(",;"), right=_span_text(right))
+        for ent in sent.ents:
+            if ent.label_ in {"DATE", "TIME"}:
+                add("date", list(ent), sent, anchor=_anchor_in(list(ent.root.head.subtree), doc))
+            elif ent.label_ in {"CARDINAL", "MONEY", "PERCENT", "QUANTITY", "ORDINAL"}:
+                chunk = _chunk_of(ent.root, doc)
+                head = ent.root.head if ent.root.dep_ in {"nummod", "nsubj"} else ent.root
+                tokens = list(chunk) if chunk is not None else list(head.subtree)
+                if ent.root.dep_ == "nsubj" and ent.root.n_rights:  # "Three of our accounts"
+                    tokens = list(ent.root.subtree)
+                add("number", tokens, sent, anchor=_span_text(tokens))
+    return facts
+
+
+_PRONOUNS = {"i", "me", "you", "we", "us", "it", "they", "them", "he", "she", "him", "her",
+             "this", "that", "what", "which", "who", "something", "anything", "everything",
+             "nothing", "someone", "anyone", "everyone", "one", "those", "these", "there", "lot"}
+
+
+def _anchor_in(tokens, doc) -> str | None:
+    """The most contentful noun chunk among `tokens` (second person), if any."""
+    ids = {t.i for t in tokens}
+    best, best_score = None, 0.0
+    for chunk in doc.noun_chunks:
+        if chunk.root.i not in ids or chunk.root.lower_ in _PRONOUNS:
+            continue
+        score = sum(1 for t in chunk if is_content(t)) + (0.5 if chunk.root.pos_ == "PROPN" else 0)
+        if score > best_score:
+            best, best_score = _span_text(chunk), score
+    return best
+
+
+def candidate_anchors(doc, seen: set[str], limit: int = 6) -> list[str]:
+    """Noun phrases of the latest message, new content first, as the coach would say them."""
+    scored: list[tuple[float, int, str]] = []
+    for chunk in doc.noun_chunks:
+        root = chunk.root
+        if root.lower_ in _PRONOUNS or root.pos_ == "PRON" or root.like_num and len(chunk) == 1:
+            continue
+        tokens = list(chunk)
+        # "a cut scope": a participle before the noun that the parser calls compound is a verb
+        # read as a noun phrase; do not offer it.
+        if any(t.tag_ in {"VBD", "VBN"} and t.dep_ == "compound" for t in tokens):
+            continue
+        text = _span_text(tokens)
+        if tokens[0].lower_ in {"a", "an"}:  # "a plan" reads as "the plan" when said back
+            text = "the " + text.split(" ", 1)[1]
+        if len(text.split()) > 6 or len(text) < 3:
+            continue
+        lemmas = {t.lemma_.lower() for t in tokens if is_content(t)}
+        if not lemmas:
+            continue
+        new = len(lemmas - seen)
+        score = new * 2 + len(lemmas) + (1.5 if root.pos_ == "PROPN" else 0) + (
+            1 if any(t.like_num for t in tokens) else 0
+        )
+        if text.lower().startswith("the ") is False and tokens[0].pos_ == "ADJ":
+            score -= 0.5  # "biggest accounts" reads worse than "your biggest accounts"
+        scored.append((score, -chunk.start, text))
+    out: list[str] = []
+    for _, _, text in sorted(scored, reverse=True):
+        if text.lower() not in {o.lower() for o in out}:
+            out.append(text)
+    return out[:limit]
+
+
+def update(state: ConversationState, message: str) -> ConversationState:
+    """The state after `message`: a new object, the old one is left as it was."""
+    doc = parse(message)
+    turn = state.turns + 1
+    seen = set(state.seen)
+    lemmas = content_lemmas(doc)
+    people = list(state.people)
+    known = {p.name.lower() for p in people}
+    new_people = []
+    for person in _people(doc, turn):
+        key = person.name.lower()
+        if key not in known:
+            people.append(person)
+            known.add(key)
+            new_people.append(person.name)
+    facts = [*state.facts, *_facts(doc, turn)]
+    vague = sorted({t.text.lower() for t in doc if t.lower_ in VAGUE and t.pos_ in {"ADJ", "NOUN", "ADV"}})
+    return ConversationState(
+        turns=turn,
+        people=people,
+        facts=facts,
+        seen=sorted(seen | lemmas),
+        new_words=sorted(lemmas - seen),
+        new_people=new_people,
+        anchors=candidate_anchors(doc, seen),
+        vague=vague,
+        latest=message,
+    )
+
+
+def replay(messages: list[str]) -> ConversationState:
+    """The state after a whole saved conversation."""
+    state = ConversationState()
+    for message in messages:
+        state = update(state, message)
+    return state

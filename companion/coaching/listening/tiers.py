@@ -1,0 +1,30 @@
+"""Capability tiers: how much of a turn the model writes, on one code path."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Tier = Literal["tiny", "small", "large"]
+TIERS: tuple[str, ...] = ("tiny", "small", "large")
+
+def tier_for(model_name: str, settings=None) -> Tier:
+    """`tiny` (narrow slots), `small` (model writes reflections and whole questions) or `large`
+    (model writes the whole turn); `settings.tier` other than `auto` overrides the name."""
+    chosen = getattr(settings, "tier", "auto") if settings is not None else "auto"
+    if chosen in TIERS:
+        return chosen  # type: ignore[return-value]
+    from companion.llm.local import LOCAL_MODELS  # each embedded model declares its tier
+
+    if model_name in LOCAL_MODELS:
+        return LOCAL_MODELS[model_name].tier  # type: ignore[return-value]
+    if settings is not None and settings.endpoint(model_name) is not None:
+        return "large"
+    return "tiny"
+
+
+# What each tier's model may write, and how long its fields may be.
+SLOTS: dict[str, dict] = {
+    "tiny": {"reflection": None, "question": "tail", "tail_chars": 70, "max_tokens": 64},
+    "small": {"reflection": 160, "question": "whole", "question_chars": 140, "max_tokens": 120},
+    "large": {"reflection": 320, "question": "whole", "question_chars": 200, "max_tokens": 220},
+}

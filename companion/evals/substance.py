@@ -1,0 +1,230 @@
+"""Checks of substance for Socratic conversations, independent of the run-time guard.
+
+Each takes the user turns and the coach replies (their text, in order) and returns a
+`SubstanceResult`. They use their own word lists and regular expressions, never the analyser,
+the guard or the listening layer, so a bug there cannot hide here."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+PARROT_SHARE = 0.8
+
+_STOP = set(["#", "noqa:", "SIM905", "-", "a", "word", "list", "reads", "best", "as", "text", "a", "an", "the", "and", "or", "but", "so", "if", "then", "than", "that", "this", "these", "those", "there", "here", "it", "its", "it's", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "doing", "have", "has", "had", "having", "i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "you", "your", "yours", "he", "him", "his", "she", "her", "they", "them", "their", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "not", "no", "nor", "to", "of", "in", "on", "at", "by", "for", "with", "about", "from", "into", "over", "under", "again", "further", "once", "all", "any", "both", "each", "few", "more", "most", "other", "some", "such", "only", "own", "same", "too", "very", "can", "will", "just", "should", "would", "could", "might", "may", "must", "shall", "also", "as", "up", "down", "out", "off", "until", "while", "because", "before", "after", "above", "below", "between", "through", "during", "yet", "still", "even", "really", "honestly", "basically", "actually", "like", "get", "got", "go", "going", "gone", "make", "made", "know", "knew", "think", "thought", "feel", "felt", "want", "wanted", "need", "needed", "say", "said", "tell", "told", "thing", "things", "lot", "bit", "way", "kind", "sort", "something", "anything", "everything", "nothing", "someone", "anyone", "everyone", "one", "ok", "okay", "yeah", "well", "right", "now", "new", "sure", "much", "many"])
+_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_SAME = {"my": "your", "our": "your", "i": "you", "me": "you", "we": "you", "us": "you"}
+_SENT = re.compile(r"(?<=[.!?])\s+|\n+")
+_ADVICE = re.compile(
+    r"(?:^|[.!]\s+|\d[.)]\s+)(?:try|consider|ask|agree|share|set|schedule|talk|start|decide|book|"
+    r"prepare|write|tell|make sure|focus|avoid|stop|don't|do not)\b|\byou should\b|\byou need to\b|"
+    r"\bi(?:'d| would) (?:recommend|suggest)\b|\bmy advice\b|\bhere are two ideas\b",
+    re.IGNORECASE,
+)
+_INVITE = re.compile(
+    r"^\s*/advice\b|\bwhat (?:would|should|do) (?:you|i) (?:do|suggest|recommend)\b|\btell me what to\b|"
+    r"\bjust tell me\b|\b(?:any|your|some|give me(?: some)?) (?:advice|recommendations?|suggestions?|ideas)\b|"
+    r"\bwhat(?:'s| is) your (?:advice|take|recommendation)\b|^\s*(?:yes|yeah|sure|please)\b",
+    re.IGNORECASE,
+)
+
+
+_LEAD = re.compile(r"^(?:it sounds like|it seems(?: like)?|so|what i'm hearing is(?: that)?|"
+                   r"you're saying(?: that)?|i hear that)\s+", re.IGNORECASE)
+
+
+@dataclass
+class SubstanceResult:
+    score: float | None
+    passed: bool
+    detail: str
+    counts: dict = field(default_factory=dict)
+
+
+def words(text: str) -> list[str]:
+    return [_SAME.get(w, w) for w in _WORD.findall(text.lower().replace("’", "'"))]
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in words(text) if w not in _STOP and len(w) > 2 and not w.isdigit()} | {
+        w for w in words(text) if w.isdigit()
+    }
+
+
+def _stem(w: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            return w[: -len(suffix)]
+    return w
+
+
+def sentences(text: str) -> list[str]:
+    body = text.split("*Drawing on")[0]
+    return [s.strip(" *") for s in _SENT.split(body) if s.strip(" *")]
+
+
+def coach_parts(reply: str) -> tuple[list[str], list[str], list[str]]:
+    """(reflections, questions, advice sentences) of a reply, by their surface form."""
+    reflections, questions, advice = [], [], []
+    for s in sentences(reply):
+        if s.endswith("?"):
+            questions.append(s)
+        elif _ADVICE.search(s) or re.match(r"^\d+[.)]\s", s):
+            advice.append(s)
+        elif not s.lower().startswith(("if a couple of ideas", "if you'd like", "you asked what")):
+            reflections.append(s)
+    return reflections, questions, advice
+
+
+def new_words(user_turns: list[str], index: int) -> set[str]:
+    """Content words of turn `index` that no earlier user turn used."""
+    before = set()
+    for t in user_turns[:index]:
+        before |= {_stem(w) for w in content_words(t)}
+    return {w for w in content_words(user_turns[index]) if _stem(w) not in before}
+
+
+def uptake(user_turns: list[str], replies: list[str]) -> SubstanceResult:
+    """Share of later turns (2nd on) whose reply's question or reflection uses a new word."""
+    hits, total, misses = 0, 0, []
+    for i in range(1, min(len(user_turns), len(replies))):
+        fresh = {_stem(w) for w in new_words(user_turns, i)}
+        if not fresh:
+            continue
+        total += 1
+        refl, qs, _ = coach_parts(replies[i])
+        said = {_stem(w) for s in (*refl, *qs) for w in content_words(s)}
+        if fresh & said:
+            hits += 1
+        else:
+            misses.append(f"turn {i + 1}")
+    score = hits / total if total else None
+    return SubstanceResult(score, score is None or score >= 0.85,
+                           f"{hits}/{total} later turns taken up" + (f"; missed {', '.join(misses)}" if misses else ""),
+                           {"hits": hits, "total": total})
+
+
+def parroting(user_turns: list[str], replies: list[str]) -> SubstanceResult:
+    """Share of reflection sentences that share >= 80% of their words with a user sentence."""
+    user_sents = [s for t in user_turns for s in sentences(t) if len(words(s)) >= 3]
+    total, copies, examples = 0, 0, []
+    for reply in replies:
+        refl, _, _ = coach_parts(reply)
+        for r in refl:
+            # A lead-in ("It sounds like") does not make a copied sentence a reflection.
+            rw = set(words(_LEAD.sub("", r)))
+            if len(rw) < 3:
+                continue
+            total += 1
+            if any(len(rw & set(words(u))) / len(rw) >= PARROT_SHARE for u in user_sents):
+                copies += 1
+                examples.append(r[:80])
+    score = copies / total if total else 0.0
+    return SubstanceResult(score, score <= 0.10, f"{copies}/{total} reflections parrot a user sentence"
+                           + (f": {examples[0]!r}" if examples else ""), {"copies": copies, "total": total})
+
+
+_OPENERS = re.compile(r"^(?:what|how|why|which|who|whom|when|where|is|are|do|does|did|can|could|"
+                      r"will|would|might|may|have|has)\b", re.IGNORECASE)
+_BAD_ENDS = {"the", "a", "an", "your", "of", "about", "by", "to", "and", "or", "with", "my", "our"}
+
+
+def grammar(user_turns: list[str], replies: list[str]) -> SubstanceResult:
+    """Surface grammar of the questions: a question opener, no dangling word, no 'our/we',
+    no nominalised verb ('a cut scope'), no 'X someone go of'."""
+    total, bad, why = 0, 0, []
+    for reply in replies:
+        _, qs, _ = coach_parts(reply)
+        for q in qs:
+            total += 1
+            w = words(q)
+            problems = []
+            if not _OPENERS.match(q):
+                problems.append("opener")
+            if w and w[-1] in _BAD_ENDS:
+                problems.append("dangling")
+            if re.search(r"\b(?:our|we|us)\b", q, re.IGNORECASE):
+                problems.append("we/our")
+            if re.search(r"\b(?:a|an) (?:cut|set|put|let|shut|split)\s+\w+", q, re.IGNORECASE):
+                problems.append("nominalised verb")
+            if re.search(r"\b\w+ing \w+ go of\b", q, re.IGNORECASE):
+                problems.append("'go of'")
+            if re.search(r"\babout (?:strategic|important|better|good|bad|ready)\?", q, re.IGNORECASE):
+                problems.append("bare adjective")
+            if len(w) > 30:
+                problems.append("run-on")
+            if problems:
+                bad += 1
+                why.append(f"{q[:60]!r}: {', '.join(problems)}")
+    score = 1 - bad / total if total else None
+    return SubstanceResult(score, bad == 0, f"{bad}/{total} questions malformed" + (f"; {why[0]}" if why else ""),
+                           {"bad": bad, "total": total})
+
+
+def advice_without_permission(user_turns: list[str], replies: list[str]) -> SubstanceResult:
+    """Replies that advise although the user's turn did not invite it."""
+    count, where = 0, []
+    for i, (turn, reply) in enumerate(zip(user_turns, replies, strict=False)):
+        _, _, advice = coach_parts(reply)
+        if advice and not _INVITE.search(turn):
+            count += 1
+            where.append(f"turn {i + 1}: {advice[0][:60]!r}")
+    return SubstanceResult(float(count), count == 0,
+                           f"{count} replies advise uninvited" + (f"; {where[0]}" if where else ""),
+                           {"count": count})
+
+
+def advice_relevance(user_turns: list[str], replies: list[str]) -> SubstanceResult:
+    """Share of advice points (numbered lines) that name a content word of the conversation."""
+    said = {_stem(w) for t in user_turns for w in content_words(t)}
+    total, grounded = 0, 0
+    for turn, reply in zip(user_turns, replies, strict=False):
+        if not _INVITE.search(turn):
+            continue
+        for line in reply.splitlines():
+            if re.match(r"^\d+[.)]\s", line.strip()):
+                total += 1
+                if len({_stem(w) for w in content_words(line)} & said) >= 1:
+                    grounded += 1
+    score = grounded / total if total else None
+    return SubstanceResult(score, score is None or score >= 0.9,
+                           f"{grounded}/{total} advice points name the situation",
+                           {"grounded": grounded, "total": total})
+
+
+_COMPLEX = re.compile(r"\bon one hand\b|\band yet\b|\bpart of you\b|\bon top of\b|\bsounds like you feel\b|"
+                      r"\bmust-have\b|\bweigh", re.IGNORECASE)
+
+
+def miti_counts(user_turns: list[str], replies: list[str]) -> SubstanceResult:
+    """MITI-style counts: reflections (simple/complex), questions, advice; passes at R:Q >= 1."""
+    said = set()
+    for t in user_turns:
+        said |= {_stem(w) for w in content_words(t)}
+    r = q = a = complex_ = 0
+    for reply in replies:
+        refl, qs, adv = coach_parts(reply)
+        r += len(refl)
+        q += len(qs)
+        a += len(adv)
+        for s in refl:
+            cw = {_stem(w) for w in content_words(s)}
+            added = len(cw - said) / len(cw) if cw else 0
+            if _COMPLEX.search(s) or added >= 0.4:
+                complex_ += 1
+    ratio = r / q if q else None
+    counts = {"reflections": r, "complex": complex_, "questions": q, "advice": a,
+              "r_to_q": round(ratio, 3) if ratio is not None else None,
+              "complex_share": round(complex_ / r, 3) if r else 0.0}
+    return SubstanceResult(ratio, ratio is None or ratio >= 1.0,
+                           f"R:Q {ratio if ratio is None else round(ratio, 2)}; {complex_}/{r} complex", counts)
+
+
+CHECKS = {
+    "uptake": uptake,
+    "parroting": parroting,
+    "grammar": grammar,
+    "advice_without_permission": advice_without_permission,
+    "advice_relevance": advice_relevance,
+    "miti_counts": miti_counts,
+}

@@ -1,0 +1,249 @@
+"""The listening layer: state read by spaCy, grammar, reflections, question types, tiers."""
+
+from __future__ import annotations
+
+import pytest
+from support.fakes import FakeKnowledge, passage
+
+from companion.coaching import socratic
+from companion.coaching.listening import asking, retrieval
+from companion.coaching.listening.grammar import grammar_problems
+from companion.coaching.listening.reflections import (
+    parrots,
+    program_reflection,
+    reflection_problems,
+)
+from companion.coaching.listening.state import ConversationState, replay, update
+from companion.coaching.listening.tiers import tier_for
+from companion.coaching.session import CoachingSession
+from companion.llm.fake import ScriptedProvider
+from companion.settings import Endpoint, load_settings
+
+SSO = [
+    "My VP wants us to ship without SSO and the guided setup. Three of our biggest accounts said "
+    "they won't roll out without SSO.",
+    "Honestly I haven't told my skip-level about those three accounts yet.",
+]
+
+
+# -- state -------------------------------------------------------------------------------------
+
+
+def test_state_marks_what_is_new_in_the_latest_message():
+    state = replay(SSO)
+    new = {f.kind: f for f in state.new_facts()}
+    assert new["not_yet"].detail["whom"] == "your skip-level"
+    assert new["not_yet"].detail["about"] == "those three accounts"
+    assert "skip" in " ".join(state.new_words) or "level" in state.new_words
+    assert "sso" not in state.new_words  # said in the first message, not new now
+    earlier = {f.kind for f in state.facts if f.turn == 1}
+    assert {"condition", "claim", "number"} <= earlier
+    assert state.anchors[0] in {"your skip-level", "those three accounts"}
+
+
+def test_state_reads_people_numbers_dates_commitments_feelings_values_and_decisions():
+    state = replay([
+        "I have to decide whether to let go of an underperforming engineer before our big launch.",
+        "I'm worried the team will burn out, and I promised Dana a plan by Friday.",
+        "I care about keeping trust with customers but the board wants revenue this quarter.",
+    ])
+    kinds = {f.kind for f in state.facts}
+    assert {"decision", "feeling", "commitment", "date", "value", "contrast"} <= kinds
+    assert "Dana" in [p.name for p in state.people]
+    decision = state.of_kind("decision")[0]
+    assert decision.text.startswith("whether to let go")
+    assert "your big launch" in decision.text  # said back in the second person
+
+
+def test_state_is_never_invented_every_fact_comes_from_a_sentence_said():
+    state = replay(SSO)
+    said = " ".join(SSO)
+    assert all(f.sentence in said for f in state.facts)
+
+
+def test_update_returns_a_new_state_and_keeps_the_old():
+    first = update(ConversationState(), SSO[0])
+    second = update(first, SSO[1])
+    assert first.turns == 1 and second.turns == 2 and len(first.facts) < len(second.facts)
+
+
+# -- grammar -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "user_text"),
+    [
+        ("What are you taking for granted about strategic?", ""),
+        ("What do you mean by a cut scope on the launch?",
+         "My manager wants me to cut scope on the launch and I disagree."),
+        ("What do you mean by letting someone go of an underperforming engineer on your team "
+         "before our big launch?", ""),
+        ("What are you assuming about the?", ""),
+        ("What might the team?", ""),
+        ("the launch is soon?", ""),
+        ("What are you assuming about those three accounts yet?", ""),
+    ],
+)
+def test_bad_fills_fail_the_grammar_check(question, user_text):
+    assert grammar_problems(question, user_text)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What do you mean by the guided setup?",
+        "What are you assuming about your biggest accounts?",
+        "How might your skip-level react to hearing about those three accounts?",
+        "What might happen if the launch slips to March 3?",
+        "What evidence do you have that the accounts will churn?",
+        "What do you mean by letting go of an underperforming engineer?",
+        "What makes Dana's plan by Friday matter most to you?",
+    ],
+)
+def test_good_questions_pass_the_grammar_check(question):
+    assert grammar_problems(question) == []
+
+
+# -- reflections ---------------------------------------------------------------------------------
+
+
+def test_the_reflection_takes_up_the_new_content_not_the_first_sentence():
+    state = replay(SSO)
+    r = program_reflection(state, SSO)
+    assert "skip-level" in r.text and "three accounts" in r.text
+    assert not parrots(r.text, SSO)
+
+
+def test_a_condition_in_the_first_message_is_reflected_not_its_first_sentence():
+    state = replay(SSO[:1])
+    r = program_reflection(state, SSO[:1])
+    assert "SSO" in r.text and "VP" not in r.text
+    assert r.kind == "complex"
+
+
+def test_two_sides_become_a_double_sided_reflection():
+    text = "I care about keeping trust with customers but the board wants revenue this quarter."
+    r = program_reflection(replay([text]), [text])
+    assert r.text.startswith("On one hand you care about keeping trust") and ", and yet the board" in r.text
+    assert r.kind == "complex"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "My manager wants me to cut scope on the onboarding revamp and I disagree.",
+        "I have to decide whether to let go of an underperforming engineer on my team before our big launch.",
+        "It's been a long week.",
+        "Sales is furious because two deals worth 80k are closing in the same week.",
+    ],
+)
+def test_program_reflections_never_parrot(message):
+    r = program_reflection(replay([message]), [message])
+    assert r.text and not parrots(r.text, [message])
+
+
+def test_model_reflections_are_guarded():
+    state = replay(SSO)
+    ok = "So the three accounts are still news your skip-level hasn't heard."
+    assert reflection_problems(ok, state, SSO) == []
+    assert "names what the PM never said (Marcus)" in reflection_problems(
+        "Marcus will be upset that your skip-level hasn't heard about the accounts.", state, SSO)
+    assert "advice" in reflection_problems("You should tell your skip-level about the accounts today.", state, SSO)
+    assert "third person" in reflection_problems("The user has not told the skip-level about it.", state, SSO)
+    assert "parrots a sentence of the PM" in reflection_problems(
+        "You haven't told your skip-level about those three accounts yet.", state, SSO)
+
+
+# -- question types and anchors ----------------------------------------------------------------
+
+
+def test_the_type_follows_the_state_and_says_why():
+    decision = replay(["I have to decide whether to move the launch to March."])
+    qtype, why, anchors = asking.choose_type(decision, [])
+    assert qtype == "implications" and "decision" in why and "the launch" in anchors
+    person = replay(["Priya, my manager, says the team can absorb the work."])
+    assert asking.choose_type(person, [])[0] in {"alternate_viewpoints", "reasons_evidence"}
+    vague = replay(["The roadmap needs more alignment."])
+    assert asking.choose_type(vague, [])[0] == "clarity"
+    untold = replay(SSO)
+    qtype, why, anchors = asking.choose_type(untold, [])
+    assert qtype == "alternate_viewpoints" and anchors[0] == "your skip-level"
+    # The same type is not asked twice in a row when something else is new.
+    assert asking.choose_type(untold, ["alternate_viewpoints"])[0] != "alternate_viewpoints"
+
+
+def test_the_tiny_schema_forces_the_stem_and_an_anchor_from_the_enum():
+    state = replay(SSO)
+    provider = ScriptedProvider([{"anchor": "those three accounts",
+                                  "question": "What might follow from those three accounts for the launch?"}])
+    turn = socratic.listening_turn(provider, state, tier="tiny", user_turns=SSO, covered=["alternate_viewpoints"],
+                                   asked=[], passages_block="", history_block="", temperature=0.3)
+    schema = provider.history[0]["schema"]
+    assert set(schema["properties"]) == {"anchor", "question"}
+    assert "those three accounts" in schema["properties"]["anchor"]["enum"]
+    assert "(your skip-level|those three accounts" in schema["properties"]["question"]["pattern"] or \
+        "those three accounts" in schema["properties"]["question"]["pattern"]
+    assert "\\." not in schema["properties"]["question"]["pattern"]  # llama.cpp rejects it
+    assert turn["question"] == "What might follow from those three accounts for the launch?"
+    assert turn["anchor"] == "those three accounts" and turn["reflection_by"] == "program"
+
+
+def test_small_and_large_tiers_let_the_model_write_the_reflection_under_the_guard():
+    state = replay(SSO)
+    good = {"reflection": "So those three accounts are news your skip-level still hasn't heard.",
+            "anchor": "your skip-level",
+            "question": "How might your skip-level take the news about those three accounts?"}
+    for tier in ("small", "large"):
+        provider = ScriptedProvider([good])
+        turn = socratic.listening_turn(provider, state, tier=tier, user_turns=SSO, covered=[], asked=[],
+                                       passages_block="", history_block="", temperature=0.3)
+        assert "reflection" in provider.history[0]["schema"]["properties"]
+        assert turn["reflection_by"] == "model" and turn["question_by"] == "model"
+    invented = dict(good, reflection="So Marcus from legal will block the launch in April.")
+    provider = ScriptedProvider([invented])
+    turn = socratic.listening_turn(provider, state, tier="small", user_turns=SSO, covered=[], asked=[],
+                                   passages_block="", history_block="", temperature=0.3)
+    assert turn["reflection_by"] == "program" and "Marcus" not in turn["reflection"]
+
+
+def test_an_ungrammatical_model_question_is_refused():
+    state = replay(["What should we do about strategic stuff in the roadmap review?"])
+    provider = ScriptedProvider([{"question": "What are you taking for granted about strategic?"}] * 2)
+    turn = socratic.listening_turn(provider, state, tier="small", user_turns=[state.latest], covered=[],
+                                   asked=[], passages_block="", history_block="", temperature=0.3)
+    assert turn["fallback"] and turn["question"] != "What are you taking for granted about strategic?"
+    assert any("no main verb" in p or "bare adjective" in p for p in turn["problems"])
+
+
+# -- tiers -------------------------------------------------------------------------------------
+
+
+def test_tier_for_maps_models_and_honours_the_setting():
+    settings = load_settings(endpoints=[Endpoint(name="big", base_url="http://127.0.0.1:9/v1", model="m")])
+    assert tier_for("smollm2-135m", settings) == "tiny"
+    assert tier_for("qwen2.5-0.5b", settings) == "tiny"
+    assert tier_for("qwen2.5-1.5b", settings) == "small"
+    assert tier_for("big", settings) == "large"
+    assert tier_for("qwen2.5-0.5b", settings.model_copy(update={"tier": "large"})) == "large"
+
+
+# -- retrieval -------------------------------------------------------------------------------------
+
+
+def test_retrieval_uses_the_conversation_and_keeps_a_floor():
+    state = replay(SSO)
+    query = retrieval.conversation_query(state, SSO)
+    assert "skip-level" in query and "SSO" in query  # the earlier turn is part of the query
+    near = passage(1, "Before a scope cut, check which accounts need SSO and tell your skip-level early.")
+    far = passage(2, "Pricing tiers follow the value metric.")
+    low = passage(3, "Tell your skip-level which accounts need SSO.").model_copy(update={"score": 0.1})
+    assert retrieval.relevant([near, far, low], state) == [near]
+
+
+def test_the_session_searches_with_the_whole_conversation():
+    kb = FakeKnowledge([])
+    s = CoachingSession(load_settings(), provider=ScriptedProvider(), knowledge=kb)
+    s._prepared = True
+    for text in SSO:
+        s.respond(text)
+    assert "SSO" in kb.queries[-1] and "skip-level" in kb.queries[-1]

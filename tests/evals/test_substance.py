@@ -1,0 +1,63 @@
+"""Substance checks (uptake, parroting, grammar, advice, MITI counts) on hand-written replies."""
+
+from __future__ import annotations
+
+from companion.evals import substance
+
+USERS = [
+    "My VP wants us to ship without SSO and the guided setup.",
+    "Three of our biggest accounts said they won't roll out without SSO.",
+    "Honestly I haven't told my skip-level about those three accounts yet.",
+]
+LISTENING = [
+    "So the date is driving the cut.\n\n**What are you assuming about the guided setup?**",
+    "For those accounts, SSO is a must-have.\n\n**What evidence do you have about the biggest accounts?**",
+    "It seems your skip-level is still in the dark.\n\n**How might your skip-level see this?**",
+]
+DEAF = [
+    "It sounds like your VP wants you to ship without SSO and the guided setup.\n\n**What do you mean by the launch?**",
+    "It sounds like your VP wants you to ship without SSO.\n\n**What do you mean by a cut scope on the launch?**",
+    "It sounds like your VP wants you to ship.\n\n**What are you taking for granted about strategic?**",
+]
+
+
+def test_uptake_counts_later_turns_whose_new_words_come_back():
+    good = substance.uptake(USERS, LISTENING)
+    assert good.score == 1.0 and good.passed and good.counts == {"hits": 2, "total": 2}
+    bad = substance.uptake(USERS, DEAF)
+    assert bad.score == 0.0 and not bad.passed and "missed turn 2, turn 3" in bad.detail
+
+
+def test_parroting_flags_reflections_that_copy_a_user_sentence():
+    assert substance.parroting(USERS, LISTENING).score == 0.0
+    deaf = substance.parroting(USERS, DEAF)
+    assert deaf.score >= 2 / 3 and not deaf.passed
+
+
+def test_grammar_flags_the_known_bad_fills():
+    assert substance.grammar(USERS, LISTENING).passed
+    bad = substance.grammar(USERS, DEAF + ["**What do you mean by letting someone go of an engineer before our launch?**"])
+    assert bad.counts["bad"] == 3  # a cut scope, strategic, letting someone go of / our
+
+
+def test_advice_needs_an_invitation_and_must_name_the_situation():
+    users = ["My VP wants to ship without SSO.", "What would you do?"]
+    replies = [
+        "So the date drives it.\n\n**What are you assuming about SSO?**",
+        "You asked what I would do.\n\n1. With your VP, share what the accounts said about SSO. [1]\n"
+        "2. Try journaling every morning. [2]",
+    ]
+    assert substance.advice_without_permission(users, replies).passed
+    relevance = substance.advice_relevance(users, replies)
+    assert relevance.counts == {"grounded": 1, "total": 2} and not relevance.passed
+    uninvited = substance.advice_without_permission(users[:1], ["You should escalate to your VP."])
+    assert uninvited.counts["count"] == 1 and not uninvited.passed
+
+
+def test_miti_counts_reflections_questions_and_complex_ones():
+    result = substance.miti_counts(USERS, LISTENING)
+    assert result.counts["reflections"] == 3 and result.counts["questions"] == 3
+    assert result.score == 1.0 and result.passed
+    assert result.counts["complex"] >= 1  # "must-have" adds meaning
+    only_questions = substance.miti_counts(USERS[:1], ["**What matters most?** **What else?**"])
+    assert only_questions.score == 0.0 and not only_questions.passed
