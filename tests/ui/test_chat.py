@@ -431,3 +431,30 @@ async def test_deleting_the_current_session_then_chatting_starts_a_new_one(make_
         assert app.chat.session_id != first
         assert [t.role for t in app.store.turns(app.chat.session_id)] == ["user", "assistant"]
         assert not [n for n in app._notifications if n.severity == "warning"]
+
+
+async def test_a_model_that_crashes_on_this_cpu_is_a_notification(make_app):
+    """The crash probe's cached verdict: the app says what to do instead of dying."""
+    import sys
+
+    import pytest
+
+    from companion.llm import probe
+    from companion.llm.local import LOCAL_MODELS, LocalProvider, installed
+
+    if not installed("qwen2.5-0.5b"):
+        pytest.skip("the embedded model is not installed")
+    spec = LOCAL_MODELS["qwen2.5-0.5b"]
+    segfault = [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"]
+    probe.run_probe(spec.name, spec.sha256, command=segfault)
+
+    app = make_app(provider=LocalProvider(spec.name))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        last = list(app._notifications)[-1]
+        assert "does not run on this machine" in last.message and "SIGSEGV" in last.message
+        await type_and_send(pilot, MESSAGE)
+        await settle(app, pilot)
+        assert app.chat.prompt.text == MESSAGE  # nothing typed is lost
