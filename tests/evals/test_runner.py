@@ -115,6 +115,8 @@ def test_summary_is_well_formed_and_isolated(scenario_dir):
     assert launch["outputs"][0]["user"].startswith("the launch is in two weeks")
     assert {"latency_s", "tokens", "fallbacks", "guard"} <= set(launch)
     assert launch["guard"]["replies"] == 2
+    assert sum(launch["miti"]["codes"].values()) >= 2  # the replies coded by companion.coaching.miti
+    assert summary["by_mode"]["socratic"]["miti"]["codes"] and "MITI 4" in summary["miti_thresholds"]
     # The scripted question is about "a launch": it takes up the first turn's anchor; the second
     # turn (the director) and the pricing turn have no anchor in it, so the coach asks its own.
     assert launch["fallbacks"] == 1 and summary["by_mode"]["socratic"]["fallback_share"] == pytest.approx(2 / 3, abs=1e-3)
