@@ -176,3 +176,18 @@ def test_a_scripted_judge_is_used_and_cached(scenario_dir):
     run_suite(scenarios, load_settings(), provider=ScriptedProvider(default=QUESTION),
               judge_provider=judge, include_corpus=False)
     assert len(judge.history) == 1
+
+
+def test_a_listening_scenario_runs_its_substance_checks_and_miti():
+    from companion.evals import substance
+
+    path = evals_dir() / "scenarios" / "listening" / "listening-advice-invited-pricing-noor.yaml"
+    summary = run_suite([load_scenario(path)], load_settings(), provider=ScriptedProvider(default=QUESTION),
+                        include_corpus=False)
+    (entry,) = summary["scenarios"]
+    assert entry["error"] is None
+    got = {c["name"]: c for c in entry["checks"]}
+    assert set(substance.CHECKS) <= set(got)
+    for name in substance.CHECKS:
+        assert got[name]["passed"] in (True, False) and 0.0 <= got[name]["score"] <= 1.0, got[name]
+    assert summary["by_mode"]["socratic"]["miti"] is not None

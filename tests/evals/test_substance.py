@@ -114,3 +114,13 @@ def test_registered_advice_checks():
     assert _check({"check": "advice_relevance", "min": 0.5}).score(ev).passed
     uninvited = _check("advice_without_permission").score(_evidence(users[:1], ["You should escalate to your VP."]))
     assert not uninvited.passed and uninvited.score == 0.5
+
+
+def test_substance_does_not_import_the_guard_or_the_listening_layer():
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(substance.__file__).read_text("utf-8"))
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not {m for m in imported if m.startswith("companion")}, imported
