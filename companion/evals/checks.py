@@ -690,6 +690,141 @@ class SocraticBalance(Check):
         return self.result(enough and balanced, score, detail)
 
 
+# ------------------------------------------------------------------------- substance (socratic)
+
+
+class _Substance(Check):
+    """A check of `companion.evals.substance` on the user turns and the reply texts.
+
+    Those functions use their own word lists, never the run-time guard or the listening layer,
+    so a bug there cannot hide here."""
+
+    modes = frozenset({"socratic"})
+
+    def substance(self, ev: Evidence) -> Any:
+        from companion.evals import substance
+
+        return substance.CHECKS[self.check](list(ev.turns), [r.text for r in ev.replies])
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        if not ev.replies:
+            return self.result(False, 0.0, "no replies to score")
+        got = self.substance(ev)
+        return self.judge_result(got)
+
+    def judge_result(self, got: Any) -> CheckResult:
+        raise NotImplementedError
+
+
+@register
+class Uptake(_Substance):
+    check: Literal["uptake"] = "uptake"
+    parameters = "`min`: number 0..1 (default 0.85)"
+    description = (
+        "Of the user turns after the first that bring a new content word, the share whose reply "
+        "uses one of those words in a question or reflection is >= `min` (the user's later facts "
+        "are taken up). Passes when no later turn brings a new word."
+    )
+    min: Annotated[float, Field(ge=0.0, le=1.0)] = 0.85
+
+    def judge_result(self, got: Any) -> CheckResult:
+        if got.score is None:
+            return self.result(True, 1.0, got.detail)
+        return self.result(got.score >= self.min, got.score, f"{got.detail} (min {self.min})")
+
+
+@register
+class Parroting(_Substance):
+    check: Literal["parroting"] = "parroting"
+    parameters = "`max`: number 0..1 (default 0.10)"
+    description = (
+        "The share of reflection sentences (lead-in such as \"It sounds like\" removed) sharing "
+        ">= 80% of their words with a user sentence is <= `max`. Score: 1 - that share."
+    )
+    max: Annotated[float, Field(ge=0.0, le=1.0)] = 0.10
+
+    def judge_result(self, got: Any) -> CheckResult:
+        share = float(got.score or 0.0)
+        return self.result(share <= self.max, 1 - share, f"{got.detail} (max {self.max})")
+
+
+@register
+class Grammar(_Substance):
+    check: Literal["grammar"] = "grammar"
+    parameters = "-"
+    description = (
+        "Every question of every reply starts with a question opener and has no dangling last "
+        'word, no "we/our/us", no nominalised verb ("a cut scope"), no "letting someone go of", '
+        "no bare adjective and no run-on (> 30 words). Score: share of well-formed questions."
+    )
+
+    def judge_result(self, got: Any) -> CheckResult:
+        if got.score is None:
+            return self.result(True, 1.0, got.detail)
+        return self.result(bool(got.passed), got.score, got.detail)
+
+
+@register
+class AdviceWithoutPermission(_Substance):
+    check: Literal["advice_without_permission"] = "advice_without_permission"
+    parameters = "-"
+    description = (
+        "No reply gives advice (an imperative, \"you should\", \"I'd suggest\", a numbered point) "
+        "unless the user turn it answers asked for it (\"/advice\", \"what would you do\", \"any "
+        'ideas", a yes to an offer). Score: 1 / (1 + replies advising uninvited).'
+    )
+
+    def judge_result(self, got: Any) -> CheckResult:
+        count = int(got.score or 0)
+        return self.result(count == 0, 1 / (1 + count), got.detail)
+
+
+@register
+class AdviceRelevance(_Substance):
+    check: Literal["advice_relevance"] = "advice_relevance"
+    parameters = "`min`: number 0..1 (default 0.9)"
+    description = (
+        "In replies to turns that invite advice, the share of advice points (numbered lines) that "
+        "name a content word of the conversation is >= `min`. Only for scenarios tagged "
+        "`advice-invited`; passes when no advice point is given."
+    )
+    min: Annotated[float, Field(ge=0.0, le=1.0)] = 0.9
+
+    def rules(self, scenario: Scenario) -> list[tuple[Loc, str]]:
+        if ADVICE_INVITED_TAG not in scenario.tags:
+            return [((), f"advice_relevance needs the {ADVICE_INVITED_TAG!r} tag (no advice is invited)")]
+        return []
+
+    def judge_result(self, got: Any) -> CheckResult:
+        if got.score is None:
+            return self.result(True, 1.0, got.detail)
+        return self.result(got.score >= self.min, got.score, f"{got.detail} (min {self.min})")
+
+
+@register
+class MitiCounts(_Substance):
+    check: Literal["miti_counts"] = "miti_counts"
+    parameters = "`min_r_to_q`: number >= 0 (default 1.0)"
+    description = (
+        "Surface MITI-style counts over the replies: reflections (simple / complex), questions, "
+        "advice sentences; passes when reflections / questions >= `min_r_to_q` (or there is no "
+        "question). Score: min(1, R:Q / `min_r_to_q`)."
+    )
+    min_r_to_q: Annotated[float, Field(ge=0.0)] = 1.0
+
+    def judge_result(self, got: Any) -> CheckResult:
+        ratio = got.score
+        c = got.counts
+        detail = (
+            f"{got.detail}; {c['reflections']} reflection(s), {c['questions']} question(s), "
+            f"{c['advice']} advice (min R:Q {self.min_r_to_q})"
+        )
+        if ratio is None:
+            return self.result(True, 1.0, detail)
+        score = 1.0 if self.min_r_to_q == 0 else min(1.0, ratio / self.min_r_to_q)
+        return self.result(ratio >= self.min_r_to_q, score, detail)
+
+
 # ------------------------------------------------------------------------------------ the docs
 
 _TABLE_HEAD = "| check | parameters | modes | passes when |\n|---|---|---|---|\n"

@@ -102,6 +102,12 @@ def compare_runs(a: dict[str, Any], b: dict[str, Any], *, n_boot: int = N_BOOT, 
         "overall": overall,
         "by_mode": by_mode,
         "by_check": by_check,
+        # The MITI summary of each run's replies, per mode (None where a run has none).
+        "miti": {
+            mode: {"a": (a.get("by_mode", {}).get(mode) or {}).get("miti"),
+                   "b": (b.get("by_mode", {}).get(mode) or {}).get("miti")}
+            for mode in dict.fromkeys([*a.get("by_mode", {}), *b.get("by_mode", {})])
+        },
     }
 
 
@@ -148,6 +154,17 @@ def print_comparison(result: dict[str, Any], label_a: str = "A", label_b: str = 
                 mark = "[green]better[/]" if d["delta"] > 0 else "[red]worse[/]"
             table.add_row(name, str(d["n"]), _pct(d["a"]), _pct(d["b"]), _signed(d["delta"]),
                           f"[{_signed(d['ci'][0])}, {_signed(d['ci'][1])}]", mark)
+        console.print(table)
+    miti = {m: v for m, v in (result.get("miti") or {}).items() if v["a"] or v["b"]}
+    if miti:
+        from companion.evals.report import MITI_COLUMNS, miti_cells
+
+        table = Table(title="MITI by mode and model (R:Q fair 1:1, good 2:1; complex fair 40%, good 50%)")
+        for col in ("mode", "model", *MITI_COLUMNS):
+            table.add_column(col, justify="left" if col in ("mode", "model") else "right")
+        for mode, v in miti.items():
+            for side in ("a", "b"):
+                table.add_row(mode, f"{side.upper()} {result[side]['model']}", *miti_cells({"miti": v[side]}))
         console.print(table)
     for key, text in (("only_in_a", "only in A"), ("only_in_b", "only in B")):
         if result[key]:

@@ -4,8 +4,9 @@
 runs one scorer per check over the replies that carry a verdict for it and returns each check's
 true-positive rate (gold "pass" replies the scorer passes) and true-negative rate (gold "fail"
 replies the scorer fails). ``learned_scorers()`` are the checks built on the learned coder and
-MITI coding, which the run-time guard does not use. ``python -m companion.evals.gold`` prints
-the table.
+MITI coding, which the run-time guard does not use. ``registered_rates()`` scores the gold
+replies through the registered check classes that a gold verdict names (``REGISTERED``).
+``python -m companion.evals.gold`` prints both tables.
 """
 
 from __future__ import annotations
@@ -39,6 +40,24 @@ THRESHOLD = 0.90
 # annotators rarely agree on it) and no_unasked_advice (TPR 1.00, TNR 0.78: advice phrased as a
 # question, "Shouldn't you tell her today?", is coded a question, not advice).
 TRUSTED = ("reflection", "open_question", "no_closed_question")
+
+# Registered checks of the scenario format (companion/evals/checks.py) that a gold verdict names:
+# check spec -> the gold verdict it must reproduce. Only where the two mean the same thing
+# (e.g. `open_question_ratio` scores a reply without a question 0, which gold
+# `no_closed_question` passes, so it is not here).
+REGISTERED: dict[str, tuple[dict[str, Any], str]] = {
+    "advice_without_permission": ({"check": "advice_without_permission"}, "no_unasked_advice"),
+    "parroting": ({"check": "parroting", "max": 0.10}, "not_parroting"),
+    "no_leading_questions": ({"check": "no_leading_questions"}, "not_leading"),
+    "no_hypothetical_questions": ({"check": "no_hypothetical_questions"}, "not_hypothetical"),
+}
+# The registered checks that meet THRESHOLD on the gold set (tests/evals/test_gold.py asserts it).
+# Measured on 2026-12-03 (`python -m companion.evals.gold`), none meets it yet, so none is trusted:
+# advice_without_permission TPR 0.98 / TNR 0.56 (its surface patterns miss advice phrased as a
+# question or without an imperative opener), parroting 1.00 / 0.67, no_leading_questions
+# 1.00 / 0.80, no_hypothetical_questions 1.00 / 0.75 (3-5 gold "fail" replies each: one miss
+# is 20-33 points). uptake, grammar, advice_relevance and miti_counts have no gold verdict.
+TRUSTED_REGISTERED: tuple[str, ...] = ()
 
 
 class GoldError(CompanionError):
@@ -190,16 +209,62 @@ def learned_scorers(**coder: Any) -> dict[str, Scorer]:
     }
 
 
-def format_rates(result: dict[str, CheckRates], threshold: float = THRESHOLD) -> str:
+def evidence_of(item: GoldReply) -> Any:
+    """The gold reply as a Socratic run's Evidence: the turns it answers and the replies, aligned
+    (with `previous_coach`: the last two user turns and the two coach turns)."""
+    from companion.coaching.schemas import Reply
+    from companion.evals.evidence import Evidence
+
+    if item.previous_coach and len(item.user) >= 2:
+        turns, replies = list(item.user[-2:]), [item.previous_coach, item.reply]
+    else:
+        turns, replies = [item.user[-1]], [item.reply]
+    return Evidence(mode="socratic", turns=turns, replies=[Reply(mode="socratic", text=r) for r in replies])
+
+
+def registered_scorers() -> dict[str, tuple[str, Scorer]]:
+    """Registered check name -> (gold verdict, scorer through the real check class)."""
+    from companion.evals.checks import REGISTRY
+
+    out: dict[str, tuple[str, Scorer]] = {}
+    for name, (spec, verdict) in REGISTERED.items():
+        check = REGISTRY[name].model_validate(spec)
+
+        def scorer(item: GoldReply, check: Any = check) -> bool:
+            return bool(check.score(evidence_of(item)).passed)
+
+        out[name] = (verdict, scorer)
+    return out
+
+
+def registered_rates(items: Iterable[GoldReply]) -> dict[str, CheckRates]:
+    """TPR/TNR of each registered check in REGISTERED on the gold verdict it stands for."""
+    items = list(items)
+    out: dict[str, CheckRates] = {}
+    for name, (verdict, scorer) in registered_scorers().items():
+        r = rates(items, {verdict: scorer})[verdict]
+        r.check = f"{name} ({verdict})"
+        out[name] = r
+    return out
+
+
+def format_rates(
+    result: dict[str, CheckRates], threshold: float = THRESHOLD, trusted: Iterable[str] | None = None
+) -> str:
+    """The table; with `trusted`, a last column says whether each check is trusted (may gate)."""
     def pct(v: float | None) -> str:
         return "  -  " if v is None else f"{v:.2f}"
 
-    lines = [f"{'check':20} {'TPR':>5} {'TNR':>5}  n(pass/fail)  verdict  misses"]
-    for r in result.values():
+    trust = None if trusted is None else set(trusted)
+    width = max([20, *(len(r.check) for r in result.values())])
+    head = f"{'check':{width}} {'TPR':>5} {'TNR':>5}  n(pass/fail)  verdict  "
+    lines = [head + ("trusted    " if trust is not None else "") + "misses"]
+    for key, r in result.items():
         verdict = "ok" if r.meets(threshold) else "BELOW"
+        flag = "" if trust is None else f"{'trusted' if key in trust else 'untrusted':11}"
         lines.append(
-            f"{r.check:20} {pct(r.tpr):>5} {pct(r.tnr):>5}  {r.positives:>4}/{r.negatives:<4}     "
-            f"{verdict:7}  {', '.join(r.misses)}"
+            f"{r.check:{width}} {pct(r.tpr):>5} {pct(r.tnr):>5}  {r.positives:>4}/{r.negatives:<4}     "
+            f"{verdict:7}  {flag}{', '.join(r.misses)}"
         )
     return "\n".join(lines)
 
@@ -211,7 +276,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{len(items)} gold replies; checks on the learned coder + MITI coding (threshold {THRESHOLD}):")
     print(format_rates(result))
     print(f"trusted (meet the threshold, may gate): {', '.join(TRUSTED)}")
-    return 0 if all(result[c].meets() for c in TRUSTED) else 1
+    registered = registered_rates(items)
+    print()
+    print("registered checks of the scenario format (companion/evals/checks.py), scored through the check class:")
+    print(format_rates(registered, trusted=TRUSTED_REGISTERED))
+    from companion.evals.checks import REGISTRY
+
+    unjudged = [n for n in REGISTRY if n not in REGISTERED]
+    print(f"no gold verdict for: {', '.join(unjudged)}")
+    ok = all(result[c].meets() for c in TRUSTED) and all(registered[c].meets() for c in TRUSTED_REGISTERED)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

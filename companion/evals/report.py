@@ -63,6 +63,32 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}%"
 
 
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}:1"
+
+
+def _rated(value: str, rating: str | None) -> str:
+    return value if rating is None else f"{value} ({rating})"
+
+
+def miti_cells(m: dict[str, Any]) -> list[str]:
+    """R:Q, % complex reflections, % open questions and advice without permission of a mode's
+    MITI summary, each with its MITI 4 rating (good / fair / below); dashes without one."""
+    miti = m.get("miti")
+    if not miti:
+        return ["-", "-", "-", "-"]
+    ratings = miti.get("ratings") or {}
+    return [
+        _rated(_ratio(miti.get("rq_ratio")), ratings.get("rq_ratio")),
+        _rated(_pct(miti.get("pct_complex")), ratings.get("pct_complex")),
+        _rated(_pct(miti.get("pct_open")), ratings.get("pct_open")),
+        str(miti.get("advice_without_permission", 0)),
+    ]
+
+
+MITI_COLUMNS = ("R:Q", "% complex refl.", "% open q.", "advice w/o permission")
+
+
 def print_table(summary: dict[str, Any], console=None) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -87,12 +113,13 @@ def print_table(summary: dict[str, Any], console=None) -> None:
         table.add_row(s["id"], s["mode"], result, notes, str(s.get("fallbacks", 0)), f"{s.get('latency_s', 0):.0f}")
     console.print(table)
 
-    modes = Table(title="by mode")
-    for col in ("mode", "passed", "pass rate", "fallback share", "replies"):
+    modes = Table(title=f"by mode: {summary.get('model')}",
+                  caption=str(summary.get("miti_thresholds") or ""))
+    for col in ("mode", "passed", "pass rate", "bank share", "replies", *MITI_COLUMNS):
         modes.add_column(col, justify="left" if col == "mode" else "right")
     for mode, m in summary.get("by_mode", {}).items():
         modes.add_row(mode, f"{m['passed']}/{m['scenarios']}", _pct(m.get("pass_rate")),
-                      _pct(m.get("fallback_share")), str(m.get("replies", 0)))
+                      _pct(m.get("fallback_share")), str(m.get("replies", 0)), *miti_cells(m))
     console.print(modes)
 
     checks = Table(title="by check")
@@ -102,7 +129,7 @@ def print_table(summary: dict[str, Any], console=None) -> None:
         checks.add_row(name, str(c["passed"]), str(c["failed"]), str(c["skipped"]), _pct(c.get("pass_rate")))
     console.print(checks)
     line = (f"pass rate {_pct(summary.get('pass_rate'))} ({summary.get('passed')}/{summary.get('total')}), "
-            f"fallback share {_pct(summary.get('fallback_share'))}, wall {summary.get('wall_s', 0):.0f} s")
+            f"bank share {_pct(summary.get('fallback_share'))}, wall {summary.get('wall_s', 0):.0f} s")
     if summary.get("skipped_checks"):
         line += f", {summary['skipped_checks']} judge check(s) skipped (no judge model configured)"
     console.print(line)
@@ -191,7 +218,7 @@ def render_html(summary: dict[str, Any]) -> str:
         '<div class="cards">',
         f'<div class="card"><div class="label">pass rate</div><div class="big">{_pct(summary.get("pass_rate"))}</div>'
         f'{_e(summary.get("passed"))}/{_e(summary.get("total"))} scenarios</div>',
-        f'<div class="card"><div class="label">fallback share</div><div class="big">{_pct(summary.get("fallback_share"))}</div>'
+        f'<div class="card"><div class="label">bank share</div><div class="big">{_pct(summary.get("fallback_share"))}</div>'
         "replies the guard replaced</div>",
         f'<div class="card"><div class="label">errors</div><div class="big">{_e(summary.get("errors", 0))}</div>scenarios that did not run</div>',
         "</div>",
@@ -209,8 +236,9 @@ def render_html(summary: dict[str, Any]) -> str:
         (name, c.get("pass_rate"), f"  ({c['passed']}/{c['passed'] + c['failed']})") for name, c in by_check.items()
     ]))
 
-    out.append("<h2>By mode</h2><table><tr><th>mode</th><th>passed</th><th>pass rate</th>"
-               "<th>replies</th><th>fallbacks</th><th>fallback share</th><th>regenerations</th>"
+    out.append(f"<h2>By mode ({_e(model)})</h2><p class=\"note\">bank share: the replies where the guard "
+               "fell back to the question bank.</p><table><tr><th>mode</th><th>passed</th><th>pass rate</th>"
+               "<th>replies</th><th>fallbacks</th><th>bank share</th><th>regenerations</th>"
                "<th>fallback slots</th><th>tokens</th><th>latency (s)</th></tr>")
     for mode, m in by_mode.items():
         out.append(
@@ -220,6 +248,19 @@ def render_html(summary: dict[str, Any]) -> str:
             f"<td class=num>{m.get('regenerations', 0)}</td><td class=num>{m.get('fallback_slots', 0)}</td>"
             f"<td class=num>{m.get('tokens', 0)}</td><td class=num>{m.get('latency_s', 0):.0f}</td></tr>"
         )
+    out.append("</table>")
+
+    out.append(f"<h2>MITI by mode ({_e(model)})</h2><p class=\"note\">The coach's replies coded by "
+               "<code>companion.coaching.miti</code> (the learned coder). "
+               f"{_e(summary.get('miti_thresholds') or '')}.</p>"
+               "<table><tr><th>mode</th><th>coded utterances</th>"
+               + "".join(f"<th>{_e(c)}</th>" for c in MITI_COLUMNS) + "<th>summary</th></tr>")
+    for mode, m in by_mode.items():
+        miti = m.get("miti") or {}
+        n = sum((miti.get("codes") or {}).values())
+        out.append(f"<tr><td>{_e(mode)}</td><td class=num>{n}</td>"
+                   + "".join(f"<td class=num>{_e(c)}</td>" for c in miti_cells(m))
+                   + f"<td>{_e(miti.get('display', '-'))}</td></tr>")
     out.append("</table>")
 
     out.append("<h2>By check</h2><table><tr><th>check</th><th>passed</th><th>failed</th>"

@@ -266,6 +266,7 @@ class SuiteRunner:
             _reply_record(r, role="reply", user=t.user) for r, t in zip(replies, scenario.turns, strict=False)
         ]
         socratic = [r for r in all_replies if r.structured is None]
+        miti = miti_of([t.user for t in scenario.turns[: len(replies)]], [r.text for r in replies])
         entry.update(
             passed=scenario_passed(checks, error),
             error=error,
@@ -282,6 +283,8 @@ class SuiteRunner:
                 "fallback_slots": sum(int(r.regenerated) for r in all_replies if r.structured is not None),
             },
         )
+        if miti is not None:
+            entry["miti"] = miti
         return entry
 
     # -- a suite ---------------------------------------------------------------------------
@@ -342,6 +345,45 @@ def _rate(passed: int, total: int) -> float | None:
     return round(passed / total, 4) if total else None
 
 
+# MITI 4 (Moyers et al. 2016) summary metrics of the coach's replies, coded by
+# `companion.coaching.miti` (the learned coder, not the guard's checks).
+def miti_thresholds_text() -> str:
+    """The thresholds the ratings use (`companion.coaching.miti.THRESHOLDS`), as one label."""
+    from companion.coaching.miti import THRESHOLDS
+
+    (rf, rg), (cf, cg), (of, og) = (THRESHOLDS[k] for k in ("rq_ratio", "pct_complex", "pct_open"))
+    return (f"MITI 4 thresholds: R:Q fair {rf:g}:1, good {rg:g}:1; complex reflections fair {cf:.0%}, "
+            f"good {cg:.0%}; open questions fair {of:.0%}, good {og:.0%}")
+
+
+def _miti_code(codes: dict[str, int]) -> Any:
+    from companion.coaching.miti import CodedUtterance, SessionCode
+
+    return SessionCode([CodedUtterance(0, "", c) for c, n in sorted(codes.items()) for _ in range(int(n))])  # type: ignore[arg-type]
+
+
+def _miti_record(codes: dict[str, int]) -> dict[str, Any]:
+    session = _miti_code(codes)
+    return {"codes": dict(sorted(codes.items())), **session.summary(),
+            "display": session.display().removeprefix("this session: ")}
+
+
+def miti_of(users: list[str], replies: list[str]) -> dict[str, Any] | None:
+    """The MITI summary of one run's replies to its user turns (None: no reply, or the coder failed)."""
+    if not replies:
+        return None
+    try:
+        from companion.coaching.miti import code_replies
+
+        session = code_replies(users, replies)
+    except Exception:  # noqa: BLE001 - the coding is a report, it must not fail a run
+        return None
+    codes: dict[str, int] = {}
+    for u in session.utterances:
+        codes[u.code] = codes.get(u.code, 0) + 1
+    return _miti_record(codes)
+
+
 def summarise(entries: list[dict[str, Any]], **meta: Any) -> dict[str, Any]:
     """`{"model", "pass_rate", "scenarios", ...}` plus per-mode and per-check rates."""
     total = len(entries)
@@ -360,9 +402,14 @@ def summarise(entries: list[dict[str, Any]], **meta: Any) -> dict[str, Any]:
         m["fallback_slots"] += guard.get("fallback_slots", 0)
         m["latency_s"] = round(m["latency_s"] + e.get("latency_s", 0.0), 3)
         m["tokens"] += e.get("tokens", 0)
+        for code, n in ((e.get("miti") or {}).get("codes") or {}).items():
+            codes = m.setdefault("_miti_codes", {})
+            codes[code] = codes.get(code, 0) + n
     for m in by_mode.values():
         m["pass_rate"] = _rate(m["passed"], m["scenarios"])
         m["fallback_share"] = _rate(m["fallbacks"], m["replies"])
+        codes = m.pop("_miti_codes", None)
+        m["miti"] = _miti_record(codes) if codes else None
     by_check: dict[str, dict[str, Any]] = {}
     for e in entries:
         for c in e["checks"]:
@@ -387,6 +434,7 @@ def summarise(entries: list[dict[str, Any]], **meta: Any) -> dict[str, Any]:
         errors=sum(1 for e in entries if e.get("error")),
         skipped_checks=sum(s["skipped"] for s in by_check.values()),
         fallback_share=_rate(fallbacks, replies),
+        miti_thresholds=miti_thresholds_text(),
         by_mode=dict(sorted(by_mode.items(), key=lambda kv: _mode_order().get(kv[0], 99))),
         by_check=dict(sorted(by_check.items())),
         scenarios=entries,

@@ -74,3 +74,20 @@ def test_compare_command_json_and_a_missing_run(tmp_path):
     assert json.loads(out.output)["paired"] == 8
     missing = CliRunner().invoke(app, ["eval", "compare", str(RUN_A), str(tmp_path / "nope")])
     assert missing.exit_code != 0 and "no such run summary" in missing.output
+
+
+def test_compare_shows_miti_per_mode_and_model():
+    from rich.console import Console
+
+    from companion.evals.compare import print_comparison
+    from companion.evals.runner import miti_of
+
+    a, b = load_summary(RUN_A), load_summary(RUN_B / "summary.json")
+    b["by_mode"]["socratic"]["miti"] = miti_of(["My VP wants to ship without SSO."],
+                                               ["So the date drives it. What are you assuming about SSO?"])
+    result = compare_runs(a, b)
+    assert result["miti"]["socratic"]["a"] is None and result["miti"]["socratic"]["b"]["codes"]
+    console = Console(record=True, width=200)
+    print_comparison(result, console=console)
+    text = console.export_text()
+    assert "MITI by mode and model" in text and "R:Q" in text

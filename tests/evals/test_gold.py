@@ -64,3 +64,32 @@ def test_learned_checks_meet_the_bar_on_gold():
     for check in gold.TRUSTED:
         r = result[check]
         assert r.meets(), f"{check}: TPR {r.tpr} TNR {r.tnr}, misses {r.misses}"
+
+
+def test_registered_checks_map_to_gold_verdicts():
+    from companion.evals.checks import REGISTRY
+
+    for name, (spec, verdict) in gold.REGISTERED.items():
+        assert name in REGISTRY and spec["check"] == name and verdict in CHECKS
+    assert set(gold.TRUSTED_REGISTERED) <= set(gold.REGISTERED)
+
+
+def test_registered_checks_are_scored_through_the_check_class_and_trusted_ones_meet_the_bar():
+    result = gold.registered_rates(load_gold())
+    print("\n" + gold.format_rates(result, trusted=gold.TRUSTED_REGISTERED))
+    assert set(result) == set(gold.REGISTERED)
+    for r in result.values():  # every mapped check is judged on both sides
+        assert r.positives and r.negatives
+    for check in gold.TRUSTED_REGISTERED:
+        r = result[check]
+        assert r.meets(), f"{check}: TPR {r.tpr} TNR {r.tnr}, misses {r.misses}"
+
+
+def test_gold_cli_prints_registered_checks_and_trust(capsys):
+    assert gold.main([]) == 0
+    out = capsys.readouterr().out
+    assert "registered checks" in out
+    for name in gold.REGISTERED:
+        assert name in out
+    if set(gold.REGISTERED) - set(gold.TRUSTED_REGISTERED):
+        assert "untrusted" in out

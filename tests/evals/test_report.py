@@ -118,3 +118,33 @@ def test_report_renders_in_headless_chromium(tmp_path):
     assert len(colours) > 20, f"only {len(colours)} colours: the page looks blank"
     assert non_white / sampled > 0.02, "almost every pixel is white"
     assert bytes(GREEN_BAR) in colours, "the SVG bar chart was not drawn"
+
+
+def test_miti_and_bank_share_by_mode_in_summary_table_and_html():
+    from rich.console import Console
+
+    from companion.evals.runner import miti_of, summarise
+
+    users = ["My VP wants to ship without SSO.", "Three accounts won't roll out without it."]
+    replies = ["Part of you wants to hold the date, and another part knows the accounts matter. "
+               "What would change if you told your VP?",
+               "So SSO decides whether the biggest accounts roll out. How do you read that?"]
+    miti = miti_of(users, replies)
+    assert miti is not None and sum(miti["codes"].values()) >= 3
+    assert {"rq_ratio", "pct_complex", "pct_open", "advice_without_permission", "ratings", "display"} <= set(miti)
+    entry = {"id": "s", "mode": "socratic", "passed": True, "checks": [], "fallbacks": 1,
+             "guard": {"replies": 2}, "miti": miti}
+    summary = summarise([entry, dict(entry, id="t")], model="toy")
+    m = summary["by_mode"]["socratic"]
+    assert m["fallback_share"] == 0.5
+    assert sum(m["miti"]["codes"].values()) == 2 * sum(miti["codes"].values())
+    assert m["miti"]["rq_ratio"] == miti["rq_ratio"]
+    assert "fair 1:1" in summary["miti_thresholds"] and "good 2:1" in summary["miti_thresholds"]
+    assert "40%" in summary["miti_thresholds"] and "50%" in summary["miti_thresholds"]
+    console = Console(record=True, width=220)
+    print_table(summary, console)
+    text = console.export_text()
+    assert "bank share" in text and "R:Q" in text and "by mode: toy" in text and "MITI 4" in text
+    page = render_html(summary)
+    assert "MITI by mode (toy)" in page and "bank share" in page and "good 2:1" in page
+    assert miti_of(users, []) is None

@@ -115,6 +115,8 @@ def test_summary_is_well_formed_and_isolated(scenario_dir):
     assert launch["outputs"][0]["user"].startswith("the launch is in two weeks")
     assert {"latency_s", "tokens", "fallbacks", "guard"} <= set(launch)
     assert launch["guard"]["replies"] == 2
+    assert sum(launch["miti"]["codes"].values()) >= 2  # the replies coded by companion.coaching.miti
+    assert summary["by_mode"]["socratic"]["miti"]["codes"] and "MITI 4" in summary["miti_thresholds"]
     # The scripted question is about "a launch": it takes up the first turn's anchor; the second
     # turn (the director) and the pricing turn have no anchor in it, so the coach asks its own.
     assert launch["fallbacks"] == 1 and summary["by_mode"]["socratic"]["fallback_share"] == pytest.approx(2 / 3, abs=1e-3)
@@ -174,3 +176,18 @@ def test_a_scripted_judge_is_used_and_cached(scenario_dir):
     run_suite(scenarios, load_settings(), provider=ScriptedProvider(default=QUESTION),
               judge_provider=judge, include_corpus=False)
     assert len(judge.history) == 1
+
+
+def test_a_listening_scenario_runs_its_substance_checks_and_miti():
+    from companion.evals import substance
+
+    path = evals_dir() / "scenarios" / "listening" / "listening-advice-invited-pricing-noor.yaml"
+    summary = run_suite([load_scenario(path)], load_settings(), provider=ScriptedProvider(default=QUESTION),
+                        include_corpus=False)
+    (entry,) = summary["scenarios"]
+    assert entry["error"] is None
+    got = {c["name"]: c for c in entry["checks"]}
+    assert set(substance.CHECKS) <= set(got)
+    for name in substance.CHECKS:
+        assert got[name]["passed"] in (True, False) and 0.0 <= got[name]["score"] <= 1.0, got[name]
+    assert summary["by_mode"]["socratic"]["miti"] is not None

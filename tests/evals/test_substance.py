@@ -61,3 +61,66 @@ def test_miti_counts_reflections_questions_and_complex_ones():
     assert result.counts["complex"] >= 1  # "must-have" adds meaning
     only_questions = substance.miti_counts(USERS[:1], ["**What matters most?** **What else?**"])
     assert only_questions.score == 0.0 and not only_questions.passed
+
+
+# ------------------------------------------------------------------- through the check registry
+
+
+def _evidence(users: list[str], replies: list[str]):
+    from companion.coaching.schemas import Reply
+    from companion.evals.evidence import Evidence
+
+    return Evidence(mode="socratic", turns=list(users), replies=[Reply(mode="socratic", text=r) for r in replies])
+
+
+def _check(spec):
+    from companion.evals.checks import REGISTRY
+
+    name = spec if isinstance(spec, str) else spec["check"]
+    cls = REGISTRY[name]
+    return cls.model_validate({"check": name} if isinstance(spec, str) else spec)
+
+
+def test_substance_checks_are_registered_for_socratic_mode():
+    from companion.evals.checks import REGISTRY
+
+    for name in substance.CHECKS:
+        assert REGISTRY[name].modes == frozenset({"socratic"})
+
+
+def test_registered_substance_checks_score_the_evidence():
+    good, deaf = _evidence(USERS, LISTENING), _evidence(USERS, DEAF)
+    for spec in ({"check": "uptake", "min": 0.85}, {"check": "parroting", "max": 0.10}, "grammar",
+                 "advice_without_permission", {"check": "miti_counts", "min_r_to_q": 1.0}):
+        check = _check(spec)
+        assert check.score(good).passed, check.label
+    assert not _check({"check": "uptake", "min": 0.85}).score(deaf).passed
+    parrot = _check({"check": "parroting", "max": 0.10}).score(deaf)
+    assert not parrot.passed and parrot.score is not None and parrot.score <= 1 / 3
+    assert _check({"check": "uptake", "min": 0.0}).score(deaf).passed  # the parameter is used
+
+
+def test_registered_advice_checks():
+    users = ["My VP wants to ship without SSO.", "What would you do?"]
+    replies = [
+        "So the date drives it.\n\n**What are you assuming about SSO?**",
+        "You asked what I would do.\n\n1. With your VP, share what the accounts said about SSO. [1]\n"
+        "2. Try journaling every morning. [2]",
+    ]
+    ev = _evidence(users, replies)
+    assert _check("advice_without_permission").score(ev).passed
+    rel = _check({"check": "advice_relevance", "min": 0.9}).score(ev)
+    assert not rel.passed and rel.score == 0.5
+    assert _check({"check": "advice_relevance", "min": 0.5}).score(ev).passed
+    uninvited = _check("advice_without_permission").score(_evidence(users[:1], ["You should escalate to your VP."]))
+    assert not uninvited.passed and uninvited.score == 0.5
+
+
+def test_substance_does_not_import_the_guard_or_the_listening_layer():
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(substance.__file__).read_text("utf-8"))
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not {m for m in imported if m.startswith("companion")}, imported
