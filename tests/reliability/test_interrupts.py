@@ -41,7 +41,7 @@ def test_a_signal_during_a_reply_cancels_it_with_one_line(cli, stub, sig):
     cli.finish(proc, out, err)
     assert proc.returncode == 130
     assert err.strip() == "companion: interrupted"
-    assert out.startswith("It sounds like") and out.rstrip().endswith("(reply cancelled)")
+    assert out.rstrip().endswith("(reply cancelled)")  # nothing half-written passes as a reply
 
 
 def _kb():

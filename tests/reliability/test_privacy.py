@@ -57,7 +57,7 @@ async def test_a_sentinel_key_appears_in_no_artifact_of_a_full_run(cli, stub, tm
     key = f"sk-SENTINEL-{secrets.token_hex(12)}"
     env_key = f"sk-SENTINEL-ENV-{secrets.token_hex(12)}"
     monkeypatch.setenv("OPENAI_API_KEY", env_key)
-    mine, other = stub(["ok-stream"] * 4 + ["500"] * 3, echo_key=True), stub()
+    mine, other = stub(echo_key=True), stub()  # answers until told to fail (below)
     leaky = stub(["500"], echo_key=True)
     vault = tmp_path / "vault"
     vault.mkdir()
@@ -98,6 +98,7 @@ async def test_a_sentinel_key_appears_in_no_artifact_of_a_full_run(cli, stub, tm
         await pilot.press("enter")
         await settle(app, pilot)
         assert chat.last_reply is not None and chat.last_reply.questions
+        mine.behaviour[:] = ["500"] * 3  # every try of the next request fails
         chat.prompt.insert(message)
         await pilot.press("enter")
         await settle(app, pilot)  # mine answers 500 quoting the key: a notification

@@ -26,7 +26,7 @@ async def test_real_model_answers_with_a_cited_question(settings, notes, tmp_pat
     async with app.run_test(size=SIZE) as pilot:
         await ready(app, pilot, timeout=300)
         chat = app.chat
-        assert chat.status.ready and chat.status.where == "local"
+        assert chat.status.ready and chat.status.where == "local · tiny tier"
         assert chat.status.index and chat.status.index["chunks"] > 0
         chat.prompt.insert(MESSAGE)
         await pilot.press("enter")
