@@ -55,6 +55,10 @@ async def test_send_streams_a_reply_and_saves_both_turns(make_app):
         assert QUESTION in body_text(reply)
         assert "dana.md:8-10" in body_text(reply)
         assert chat.covered == frozenset({"clarity"})
+        from companion.ui.widgets.coverage import CoverageMeter
+
+        meter = chat.query_one(CoverageMeter)  # why this type, and what was new, from the state
+        assert meter.why and f"asked because {meter.why}" in str(meter.render())
         panel = chat.query_one(SourcesPanel)
         assert [r.path for r in panel.refs] == ["dana.md", "disagreeing.md", "dana.md"]
 

@@ -38,6 +38,7 @@ from companion.ui.screens.chat_index import LOADING, ModelIndexMixin
 from companion.ui.screens.chat_modes import ModesMixin
 from companion.ui.screens.chat_sessions import SessionsMixin
 from companion.ui.widgets.chat import AssistantMessage, Transcript
+from companion.ui.widgets.coverage import CoverageMeter
 from companion.ui.widgets.modebar import ModeBar
 from companion.ui.widgets.prompt import PromptInput
 from companion.ui.widgets.sources import SourcesPanel
@@ -229,6 +230,10 @@ class ChatScreen(ModesMixin, SessionsMixin, ModelIndexMixin, Screen[None]):
         self.last_reply = reply
         if reply.socratic_types:
             self.covered = self.covered | frozenset(reply.socratic_types)
+        if reply.listening is not None:  # what the listening layer read, for the meter
+            meter = self.query_one(CoverageMeter)
+            meter.why = str(reply.listening.get("why") or "")
+            meter.heard = "; ".join(str(f).split(": ", 1)[-1] for f in reply.listening.get("new", [])[:3])
         self.query_one(SourcesPanel).show(reply.cited, reply.sources)
 
     def action_cancel_reply(self) -> None:

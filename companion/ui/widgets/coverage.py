@@ -19,9 +19,12 @@ TYPE_LABELS = {
 
 
 class CoverageMeter(Static):
-    """`Covered 2/5  ■ clarity ■ assumptions □ evidence □ viewpoints □ implications`."""
+    """`Covered 2/5  ■ clarity ■ assumptions □ evidence □ viewpoints □ implications`, then why
+    the last question is of its type and what was new in the last message."""
 
     covered: reactive[frozenset[str]] = reactive(frozenset())
+    why: reactive[str] = reactive("")
+    heard: reactive[str] = reactive("")
 
     def render(self) -> Text:
         types = [t for t in SOCRATIC_TYPES if t in TYPE_LABELS]
@@ -35,4 +38,8 @@ class CoverageMeter(Static):
             else:
                 text.append(" □ ", style="dim")
                 text.append(TYPE_LABELS[t], style="dim")
+        if self.why:
+            text.append(f"  · asked because {self.why}", style="italic")
+        if self.heard:
+            text.append(f"  · heard: {self.heard}", style="dim")
         return text
