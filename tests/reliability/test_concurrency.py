@@ -41,9 +41,10 @@ def test_a_second_ingest_waits_or_refuses_and_the_index_ends_correct(cli, tmp_pa
 async def test_the_app_keeps_answering_while_another_process_ingests(cli, tmp_path):
     from companion.ui.app import make_app
 
-    # Big enough (~480 chunks, 10+ s of embedding) that the ingest is still running when the
-    # app has started and answered, even on a fast idle machine.
-    vault = write_vault(tmp_path / "vault", 80)
+    # Big enough (~960 chunks, 20+ s of embedding) that the ingest is still running when the
+    # app has started (spaCy loads on its first Socratic turn) and answered, even on a fast
+    # machine; keyword indexing comes first, so the embedding phase is what it outlives.
+    vault = write_vault(tmp_path / "vault", 160)
     write_config(cli.home, f'notes_dirs = ["{vault}"]\n')
     ingest = cli.popen("ingest")
     wait_for(mid_notes_ingest(cli.home), timeout=90, proc=ingest, what="the ingest to start")
@@ -66,4 +67,4 @@ async def test_the_app_keeps_answering_while_another_process_ingests(cli, tmp_pa
     assert ingest.returncode == 0, err
     assert answered_during_ingest >= 1, "the ingest ended before the app answered"
     status = json.loads(cli.run("index", "status", "--json").stdout)
-    assert status["notes_files"] == 80
+    assert status["notes_files"] == 160
