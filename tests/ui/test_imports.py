@@ -66,7 +66,7 @@ def test_no_ui_module_imports_a_heavy_library():
                 if name.split(".")[0].startswith(HEAVY) or name.startswith(
                     ("companion.knowledge.index", "companion.knowledge.store",
                      "companion.knowledge.embeddings", "companion.llm.local",
-                     "companion.llm.openai_compat", "companion.llm.lc")
+                     "companion.llm.openai_compat")
                 ):
                     offenders.append(f"{path.relative_to(UI_DIR)}: {name}")
     assert offenders == []
