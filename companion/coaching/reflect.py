@@ -4,29 +4,20 @@ from __future__ import annotations
 
 import re
 
+from companion.coaching.listening.words import PRONOUNS
 from companion.coaching.rules import sentences as _sentences
 
-_SWAP = {
-    "i": "you",
-    "me": "you",
-    "my": "your",
-    "mine": "yours",
-    "myself": "yourself",
+# Raw words, not tokens: contractions arrive whole here.
+_SWAP = PRONOUNS | {
     "i'm": "you're",
     "im": "you're",
     "i've": "you've",
     "i'd": "you'd",
     "i'll": "you'll",
-    "we": "you",
-    "us": "you",
-    "our": "your",
-    "ours": "yours",
-    "ourselves": "yourselves",
     "we're": "you're",
     "we've": "you've",
     "we'd": "you'd",
     "we'll": "you'll",
-    "am": "are",
     "was": "were",
 }
 _FILLERS = re.compile(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-_SWAP = {
+# First person -> second person, word for word; `reflect` adds whole contractions to it.
+PRONOUNS = {
     "i": "you",
     "me": "you",
     "my": "your",
@@ -16,9 +17,9 @@ _SWAP = {
     "ours": "yours",
     "ourselves": "yourselves",
     "am": "are",
-    "'m": "'re",
-    "’m": "'re",
 }
+# spaCy splits "I'm" into "I" + "'m".
+_SWAP = PRONOUNS | {"'m": "'re", "’m": "'re"}
 # Words that carry no content of the situation (on top of spaCy's stop words).
 _LIGHT = {
     "honestly", "basically", "really", "just", "actually", "kind", "sort", "thing", "things",
