@@ -66,3 +66,8 @@ def front_matter(meta: dict[str, Any]) -> str:
         width=1_000_000,
     )
     return f"---\n{body}---\n"
+
+
+def utc_now() -> str:
+    """Now in UTC to the second, ISO 8601: the timestamp every stored record carries."""
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import json
 import os
 import re
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from companion import locations
 from companion.errors import CompanionError
-from companion.fileutil import move_aside, unique_path
+from companion.fileutil import move_aside, unique_path, utc_now
 from companion.llm.keys import redact
 from companion.storage import Migration, SchemaError, open_versioned
 
@@ -94,10 +93,6 @@ class SessionInfo:
     updated: str
     turns: int = 0
     snippet: str = ""
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def safe_filename(title: str, *, suffix: str = ".md", max_len: int = 60) -> str:
@@ -200,7 +195,7 @@ class TranscriptStore:
     def create_session(
         self, *, title: str = DEFAULT_TITLE, mode: str = "socratic", model: str = ""
     ) -> int:
-        now = _now()
+        now = utc_now()
         with self._tx() as con:
             cur = con.execute(
                 "INSERT INTO sessions(title, mode, model, created, updated) VALUES (?, ?, ?, ?, ?)",
@@ -220,7 +215,7 @@ class TranscriptStore:
     ) -> int:
         """Store one turn and commit it before returning. The first user turn names the session."""
         text = self.clean(content)
-        now = _now()
+        now = utc_now()
         with self._tx() as con:
             row = con.execute("SELECT title FROM sessions WHERE id=?", (session_id,)).fetchone()
             if row is None:

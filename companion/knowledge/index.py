@@ -17,7 +17,6 @@ One ingest at a time: an inter-process file lock on the index folder.
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import hashlib
 import json
 import math
@@ -34,7 +33,7 @@ from filelock import FileLock, Timeout
 
 from companion import locations
 from companion.errors import CompanionError
-from companion.fileutil import move_aside
+from companion.fileutil import move_aside, utc_now
 from companion.knowledge import chunker, lexical, loader
 from companion.knowledge.embeddings import EmbeddingError, embedder_for
 from companion.knowledge.models import (
@@ -138,10 +137,6 @@ def _add_task_columns(con: sqlite3.Connection) -> None:
 
 # version N -> the step that turns a version-N manifest into N+1 (see companion.storage).
 MANIFEST_MIGRATIONS: dict[int, Migration] = {1: _add_task_columns}
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
 
 
 def chunk_id(key: str, position: int, title: str, heading: str, text: str) -> str:
@@ -616,7 +611,7 @@ class KnowledgeBase:
         self._embed_all(store, todos, rows, report, progress)
 
         with self._db() as con:
-            self._set_meta(con, "last_sync", _now())
+            self._set_meta(con, "last_sync", utc_now())
         report.seconds = time.monotonic() - t0
         return report
 
@@ -857,7 +852,7 @@ class KnowledgeBase:
             con.execute(
                 """UPDATE files SET title=?, hash=?, state='done', ids=?, pending_ids='[]',
                        chunks=?, indexed_at=? WHERE key=?""",
-                (note.title, todo.hash, json.dumps(todo.ids), len(todo.ids), _now(), note.key),
+                (note.title, todo.hash, json.dumps(todo.ids), len(todo.ids), utc_now(), note.key),
             )
         display = self._display(note.source, note.relpath)
         (report.added if todo.new else report.updated).append(display)
