@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 from companion.coaching.generate import Slot, write_questions
 from companion.coaching.prompts import load_prompt
@@ -168,6 +169,8 @@ def build_agenda(
     knowledge,
     today: dt.date | None = None,
     temperature: float = 0.3,
+    tier: str = "tiny",
+    on_part: Callable[[str], None] | None = None,
 ) -> tuple[Agenda, int]:
     """(agenda, how many suggested questions came from the fallback)."""
     plan = SECTIONS[inputs.relationship]
@@ -206,7 +209,9 @@ def build_agenda(
     for topic in split_topics(inputs.on_mind):
         items[place_topic(topic, titles)].append(AgendaItem(text=topic, kind="topic"))
 
-    items["Check-in"].append(AgendaItem(text=data["fallback"]["Check-in"], kind="question"))
+    items["Check-in"].append(
+        AgendaItem(text=data["fallback"]["Check-in"], kind="question", origin="bank")
+    )
 
     # Suggested questions: model-finished stems for the sections the user's topics landed in.
     stems: dict[str, str] = data["stems"]
@@ -237,11 +242,12 @@ def build_agenda(
         if title in ("Check-in", ACTIONS, "Next steps"):
             continue
         q = questions.get(title)
+        origin = "model"
         if q is None and (title in chosen or not items[title]):
-            q = data["fallback"][title]
+            q, origin = data["fallback"][title], "bank"
             fallbacks += title in chosen
         if q:
-            items[title].append(AgendaItem(text=q, kind="question"))
+            items[title].append(AgendaItem(text=q, kind="question", origin=origin))
 
     items["Next steps"].append(
         AgendaItem(text="Agree owners and dates for anything new.", kind="topic")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, create_model
@@ -33,15 +34,36 @@ def stem_pattern(stem: str, *, min_tail: int = 5, max_tail: int = 110) -> str:
     return f"^{escaped} {_TAIL}{{{min_tail},{max_tail}}}[?]$"
 
 
-def slots_schema(slots: list[Slot]) -> tuple[type[BaseModel], dict]:
+# A slot of a larger tier is a whole question: any of these openings, the stem only a hint.
+OPENERS = ("What", "How", "When", "Where", "Who", "Which", "Why", "Tell me", "Walk me")
+# How long a slot's question may be, by tier: a stronger model gets wider slots, same code.
+TAIL_CHARS = {"tiny": 110, "small": 140, "large": 200}
+
+
+def whole_pattern(*, max_chars: int) -> str:
+    openers = "|".join(o.replace(" ", "[ ]") for o in OPENERS)
+    return f"^(?:{openers}) {_TAIL}{{10,{max_chars}}}[?]$"
+
+
+def slots_schema(slots: list[Slot], tier: str = "tiny") -> tuple[type[BaseModel], dict]:
     fields = {s.key: (str, ...) for s in slots}
     model = create_model("Questions", **fields)  # type: ignore[call-overload]
+    chars = TAIL_CHARS.get(tier, TAIL_CHARS["tiny"])
+    pattern = (
+        (lambda s: stem_pattern(s.stem, max_tail=chars))
+        if tier == "tiny"
+        else (lambda s: whole_pattern(max_chars=chars))
+    )
     schema = {
         "type": "object",
-        "properties": {s.key: {"type": "string", "pattern": stem_pattern(s.stem)} for s in slots},
+        "properties": {s.key: {"type": "string", "pattern": pattern(s)} for s in slots},
         "required": [s.key for s in slots],
     }
     return model, schema
+
+
+Vet = Callable[[Slot, str], list[str]]
+"""A mode's own checks of one slot's question (e.g. "names nothing of the switch")."""
 
 
 def write_questions(
@@ -54,33 +76,77 @@ def write_questions(
     temperature: float | None = None,
     interview: bool = False,
     max_tokens: int | None = None,
+    tier: str = "tiny",
+    vet: Vet | None = None,
+    retries: int = 1,
 ) -> dict[str, str | None]:
-    """Each slot's question, or None where the model's text failed the guard."""
+    """Each slot's question, or None where the model's text still failed the checks after
+    `retries` more asks. A retry asks again only for the failed slots, with the reasons."""
+    out: dict[str, str | None] = dict.fromkeys(s.key for s in slots)
+    pending = list(slots)
+    for attempt in range(retries + 1):
+        if not pending:
+            break
+        warm = None if temperature is None else min(1.0, temperature + 0.25 * attempt)
+        got = _ask(
+            provider, prompt_name, pending, variables=variables, temperature=warm,
+            max_tokens=max_tokens if attempt == 0 else None, tier=tier,
+        )
+        for slot in pending:
+            text = got.get(slot.key)
+            if text is None:
+                continue
+            slot.problems = question_problems(
+                text, user_text=user_text, examples=_examples(prompt_name),
+                interview=interview, stem=slot.stem,
+            )
+            if tier == "tiny" and not text.startswith(slot.stem):
+                slot.problems.append("wrong opening")
+            if vet is not None:
+                slot.problems += vet(slot, text)
+            if not slot.problems:
+                out[slot.key] = text
+        pending = [s for s in pending if out[s.key] is None]
+    return out
+
+
+def _examples(prompt_name: str) -> tuple[str, ...]:
+    return tuple(load_prompt(prompt_name).meta.data.get("examples", []))
+
+
+def _ask(
+    provider: Provider,
+    prompt_name: str,
+    slots: list[Slot],
+    *,
+    variables: dict,
+    temperature: float | None,
+    max_tokens: int | None,
+    tier: str,
+) -> dict[str, str | None]:
+    """One structured call for `slots`; None for every slot when the reply is unusable."""
     prompt = load_prompt(prompt_name)
-    listing = "\n".join(f'- {s.key}: {s.purpose}. Start with "{s.stem} ..."' for s in slots)
-    system, user = prompt.render(**variables, slots=listing)
-    model, schema = slots_schema(slots)
-    examples = tuple(prompt.meta.data.get("examples", []))
+    lines = []
+    for s in slots:
+        opening = (
+            f'Start with "{s.stem} ..."' if tier == "tiny" else f'For example start with "{s.stem}"'
+        )
+        again = f" (last time: {'; '.join(s.problems)}; write a different one)" if s.problems else ""
+        lines.append(f"- {s.key}: {s.purpose}. {opening}{again}")
+    system, user = prompt.render(**variables, slots="\n".join(lines))
+    model, schema = slots_schema(slots, tier)
     messages = [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
+    per_slot = 48 if tier == "tiny" else 64
     try:
         reply = provider.structured(
             messages,
             model,
             json_schema=schema,
             temperature=temperature,
-            max_tokens=max_tokens or 48 * len(slots) + 16,
+            max_tokens=max_tokens or per_slot * len(slots) + 16,
         )
     except LLMError as exc:
         if exc.kind in {"bad_response"}:
-            return {s.key: None for s in slots}
+            return dict.fromkeys(s.key for s in slots)
         raise
-    out: dict[str, str | None] = {}
-    for slot in slots:
-        text = " ".join(str(getattr(reply, slot.key, "")).split())
-        slot.problems = question_problems(
-            text, user_text=user_text, examples=examples, interview=interview, stem=slot.stem
-        )
-        if not text.startswith(slot.stem):
-            slot.problems.append("wrong opening")
-        out[slot.key] = None if slot.problems else text
-    return out
+    return {s.key: " ".join(str(getattr(reply, s.key, "")).split()) or None for s in slots}

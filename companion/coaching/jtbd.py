@@ -4,6 +4,7 @@ model-personalised probes that must pass the analyser (no hypotheticals, leading
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from companion.coaching import bank
 from companion.coaching.generate import Slot, write_questions
@@ -55,7 +56,13 @@ def _checked(questions: list[str]) -> list[str]:
 
 
 def build_guide(
-    inputs: JTBDInputs, *, provider: Provider | None, knowledge=None, temperature: float = 0.3
+    inputs: JTBDInputs,
+    *,
+    provider: Provider | None,
+    knowledge=None,
+    temperature: float = 0.3,
+    tier: str = "tiny",
+    on_part: Callable[[str], None] | None = None,
 ) -> tuple[InterviewGuide, int]:
     """(guide, how many personalised probes were rejected and left to the bank)."""
     data = load_prompt("jtbd-probes").meta.data

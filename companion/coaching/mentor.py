@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from companion.coaching import bank
 from companion.coaching.generate import Slot, write_questions
@@ -47,7 +48,13 @@ def choose_themes(situation: str, n: int = 4) -> list[str]:
 
 
 def build_prompts(
-    inputs: MentorInputs, *, provider: Provider | None, knowledge=None, temperature: float = 0.3
+    inputs: MentorInputs,
+    *,
+    provider: Provider | None,
+    knowledge=None,
+    temperature: float = 0.3,
+    tier: str = "tiny",
+    on_part: Callable[[str], None] | None = None,
 ) -> tuple[MentorPrompts, int]:
     """(prompts, how many model-written prompts failed the analyser and were left out)."""
     data = load_prompt("mentor-prompts").meta.data
@@ -111,7 +118,7 @@ def build_prompts(
         prompts: list[MentorPrompt] = []
         if model_prompts.get(theme):
             q = model_prompts[theme]
-            prompts.append(MentorPrompt(text=q, socratic_type=analyse(q).socratic_type))
+            prompts.append(MentorPrompt(text=q, socratic_type=analyse(q).socratic_type, origin="model"))
         chosen_by_theme[theme] = prompts
         for p in prompts:
             type_counts[p.socratic_type or "other"] = type_counts.get(p.socratic_type or "other", 0) + 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -18,6 +18,11 @@ def _known_mode(name: str) -> str:
 Mode = Annotated[str, AfterValidator(_known_mode)]
 """A registered mode's name (see `companion.coaching.modes`)."""
 Relationship = Literal["my_manager", "my_report", "mentor", "mentee"]
+
+Origin = Literal["model", "program", "bank"]
+"""Who wrote a question: the model (from a stem the program chose), the program (a sentence
+built from the user's own inputs), or the bank (a fixed question, at most with a name filled
+in). The evals' bank share counts "bank"."""
 
 RELATIONSHIP_LABELS: dict[str, str] = {
     "my_manager": "your manager",
@@ -69,6 +74,7 @@ class AgendaItem(BaseModel):
     kind: Literal["action_item", "topic", "question", "prompt"] = "topic"
     owner: str | None = None
     source: SourceRef | None = None
+    origin: Origin = "program"
 
 
 class AgendaSection(BaseModel):
@@ -149,6 +155,11 @@ class GuideBlock(BaseModel):
     key: str
     title: str
     questions: list[str]
+    origins: list[Origin] = Field(default_factory=list)
+    """Who wrote each question, in order (empty in guides saved before origins existed)."""
+
+    def to_markdown(self) -> str:
+        return "\n".join([f"### {self.title}", "", *[f"- {q}" for q in self.questions], "", ""])
 
 
 class InterviewGuide(BaseModel):
@@ -169,24 +180,38 @@ class InterviewGuide(BaseModel):
             qs.extend(block.questions)
         return [*qs, *self.wrap_up]
 
-    def to_markdown(self) -> str:
+    def head_markdown(self) -> str:
+        """Title, warm-up and screener: the part the user sees before any probe is written."""
         out = [f"# JTBD interview guide: {self.product}", ""]
         if self.switch:
             out += [f"**Switch studied:** {self.switch}  ", ""]
         out += [f"**Interviewee:** {self.interviewee}", ""]
         out += ["## Warm-up", "", *[f"- {q}" for q in self.warm_up], ""]
         out += ["## Screener", "", *[f"- {q}" for q in self.screener], ""]
-        out += ["## The switch timeline", ""]
-        for block in self.timeline:
-            out += [f"### {block.title}", "", *[f"- {q}" for q in block.questions], ""]
-        out += ["## The four forces", ""]
-        for block in self.forces:
-            out += [f"### {block.title}", "", *[f"- {q}" for q in block.questions], ""]
-        out += ["## Wrap-up", "", *[f"- {q}" for q in self.wrap_up], ""]
+        return "\n".join(out) + "\n"
+
+    def tail_markdown(self) -> str:
+        out = ["## Wrap-up", "", *[f"- {q}" for q in self.wrap_up], ""]
         out += ["## Interviewer rules", "", *[f"- {r}" for r in self.rules], ""]
         if self.sources:
             out += ["## Sources", "", *[f"- {s.cite()}" for s in self.sources], ""]
-        return "\n".join(out).rstrip() + "\n"
+        return "\n".join(out)
+
+    TIMELINE_HEADING: ClassVar[str] = "## The switch timeline\n\n"
+    FORCES_HEADING: ClassVar[str] = "## The four forces\n\n"
+
+    def markdown_parts(self) -> list[str]:
+        """The guide in the order it is built; `to_markdown` joins them."""
+        blocks = [b.to_markdown() for b in self.timeline]
+        forces = [b.to_markdown() for b in self.forces]
+        if blocks:
+            blocks[0] = self.TIMELINE_HEADING + blocks[0]
+        if forces:
+            forces[0] = self.FORCES_HEADING + forces[0]
+        return [self.head_markdown(), *blocks, *forces, self.tail_markdown()]
+
+    def to_markdown(self) -> str:
+        return "".join(self.markdown_parts()).rstrip() + "\n"
 
 
 # -- mentor prompts ---------------------------------------------------------------------------
@@ -195,6 +220,7 @@ class InterviewGuide(BaseModel):
 class MentorPrompt(BaseModel):
     text: str
     socratic_type: str | None = None
+    origin: Origin = "bank"
 
 
 class PromptTheme(BaseModel):

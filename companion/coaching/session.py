@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import re
 import threading
 import time
@@ -201,8 +202,13 @@ class CoachingSession:
             raise CompanionError(f"{spec.label} needs its form: use `companion {spec.command}`")
         else:
             yield Status(f"building the {self.mode} result…")
-            reply = self.run_structured(self.mode, spec.from_text(text))
-            yield Token(reply.text)
+            reply = None
+            for event in self.stream_structured(self.mode, spec.from_text(text), cancel):
+                if isinstance(event, Done):
+                    reply = event.reply
+                else:
+                    yield event
+            assert reply is not None
             self._remember(text, reply)
             yield Done(reply)
 
@@ -250,8 +256,49 @@ class CoachingSession:
 
     # -- structured modes -------------------------------------------------------------------
 
-    def run_structured(self, mode: str, inputs) -> Reply:
-        """An agenda, interview guide or mentor prompts, as a checked, rendered reply."""
+    def stream_structured(
+        self, mode: str, inputs, cancel: threading.Event | None = None
+    ) -> Iterator[Event]:
+        """`run_structured` in a worker thread: each section as a `Token` when it is built,
+        then `Done` (the final text replaces what was streamed). When `cancel` is set the
+        sections so far end the turn as a cancelled reply; the build finishes unseen."""
+        started = time.monotonic()
+        parts: queue.Queue = queue.Queue()
+        outcome: list = []
+
+        def work() -> None:
+            try:
+                outcome.append(self.run_structured(mode, inputs, on_part=parts.put))
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                outcome.append(exc)
+            finally:
+                parts.put(None)
+
+        worker = threading.Thread(target=work, name=f"build-{mode}", daemon=True)
+        worker.start()
+        streamed: list[str] = []
+        while True:
+            try:
+                part = parts.get(timeout=0.2)
+            except queue.Empty:
+                if cancel is not None and cancel.is_set():
+                    yield Done(self._cancelled("".join(streamed), [], started))
+                    return
+                continue
+            if part is None:
+                break
+            streamed.append(part)
+            yield Token(part)
+        worker.join()
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        yield Done(outcome[0])
+
+    def run_structured(
+        self, mode: str, inputs, on_part: Callable[[str], None] | None = None
+    ) -> Reply:
+        """An agenda, interview guide or mentor prompts, as a checked, rendered reply;
+        `on_part` receives each section's Markdown as it is built."""
         spec = get_mode(mode)
         if spec.build is None or spec.inputs is None:
             raise CompanionError(f"mode {mode!r} has no structured result")
@@ -263,6 +310,8 @@ class CoachingSession:
             provider=self.provider,
             knowledge=self.knowledge,
             temperature=self.settings.temperature,
+            tier=self.tier,
+            on_part=on_part,
         )
         result, fallbacks = built.result, built.fallbacks
         questions = spec.questions(result.model_dump(mode="json"))

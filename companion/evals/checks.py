@@ -7,8 +7,9 @@ rules (`rules`) and scores an `Evidence` (`score`). `@register` puts it in `REGI
 the scenario schema, the scorer dispatch, the runner and the report all read, so adding a check
 is one class here (then `python -m companion.evals.checks` rewrites the README table).
 
-Question-based checks use the same analyser as the run-time guard
-(`companion.coaching.questions`), so the suite measures exactly what the guard enforces.
+Question-based checks code questions with the learned analyser (`companion.coaching.questions`),
+not the rules the run-time guard enforces; the substance checks (`companion.evals.substance`,
+`companion.evals.structured`) use their own word lists, so a bug in the guard cannot hide.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from companion.evals.evidence import (
     all_text,
     every_question,
     norm,
+    output_probes,
     output_questions,
     range_text,
     reply_questions,
@@ -690,6 +692,106 @@ class SocraticBalance(Check):
         return self.result(enough and balanced, score, detail)
 
 
+# ------------------------------------------------------------------------- substance (structured)
+
+_STRUCTURED = frozenset({"agenda", "jtbd", "mentor"})
+
+
+def _probes(ev: Evidence) -> list[tuple[str, str]]:
+    return output_probes(ev.mode, ev.structured)
+
+
+class _Share(Check):
+    modes = _STRUCTURED
+
+    def verdict_result(self, got: Any, *, ok: bool, score: float) -> CheckResult:
+        detail = got.detail + (f"; e.g. {short(got.failing[0])!r}" if got.failing else "")
+        return self.result(ok, score, detail)
+
+
+@register
+class Personalised(_Share):
+    check: Literal["personalised"] = "personalised"
+    parameters = "`min`: number 0..1 (default 0.8)"
+    description = (
+        "The share of the output's model-asked questions (probes, prompts, suggested questions) "
+        "that name a content word of the scenario's inputs (the product, the switch, the "
+        "interviewee, the situation, what is on the PM's mind), generic words such as \"app\" "
+        "or \"team\" aside, is >= `min`."
+    )
+    min: Annotated[float, Field(ge=0.0, le=1.0)] = 0.8
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        from companion.evals.structured import personalised
+
+        got = personalised([t for t, _ in _probes(ev)], ev.inputs)
+        if got.score is None:
+            return self.result(False, 0.0, "the output has no model-asked questions")
+        return self.verdict_result(got, ok=got.score >= self.min, score=got.score)
+
+
+@register
+class NoPresupposition(_Share):
+    check: Literal["no_presupposition"] = "no_presupposition"
+    parameters = "`max`: number 0..1 (default 0)"
+    description = (
+        "The share of the output's questions that lead (a benefit or a problem taken for "
+        "granted, two questions in one, the vendor's \"our/we\", the future or an imagined "
+        "case, a yes/no opening) is <= `max`. Its own detector, not the guard's "
+        "(`companion.evals.structured`)."
+    )
+    max: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        from companion.evals.structured import presupposing
+
+        got = presupposing(output_questions(ev.mode, ev.structured))
+        if got.score is None:
+            return self.result(False, 0.0, "the output has no questions")
+        share = 1 - got.score
+        return self.verdict_result(got, ok=share <= self.max, score=got.score)
+
+
+@register
+class DistinctCitations(_Share):
+    check: Literal["distinct_citations"] = "distinct_citations"
+    parameters = "-"
+    description = (
+        "No passage is cited twice in the output (by path and first line). Passes when "
+        "nothing is cited. Score: distinct citations / citations."
+    )
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        from companion.evals.structured import repeated_citations
+
+        data = ev.structured or {}
+        refs = [t["source"] for t in data.get("themes", []) if t.get("source")]
+        refs = refs or list(data.get("sources", []))
+        got = repeated_citations((str(r.get("path")), int(r.get("line_start") or 0)) for r in refs)
+        if got.score is None:
+            return self.result(True, 1.0, got.detail)
+        return self.verdict_result(got, ok=not got.failing, score=got.score)
+
+
+@register
+class BankShare(_Share):
+    check: Literal["bank_share"] = "bank_share"
+    parameters = "`max`: number 0..1 (default 0.3)"
+    description = (
+        "The share of the output's model-asked questions that the bank supplied instead of the "
+        "model (origin `bank`) is <= `max`. Score: 1 - that share."
+    )
+    max: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        from companion.evals.structured import bank_share
+
+        got = bank_share(o for _, o in _probes(ev))
+        if got.score is None:
+            return self.result(False, 0.0, "the output has no model-asked questions")
+        return self.verdict_result(got, ok=got.score <= self.max, score=1 - got.score)
+
+
 # ------------------------------------------------------------------------- substance (socratic)
 
 
@@ -751,12 +853,28 @@ class Parroting(_Substance):
 @register
 class Grammar(_Substance):
     check: Literal["grammar"] = "grammar"
+    modes = None
     parameters = "-"
     description = (
-        "Every question of every reply starts with a question opener and has no dangling last "
-        'word, no "we/our/us", no nominalised verb ("a cut scope"), no "letting someone go of", '
-        "no bare adjective and no run-on (> 30 words). Score: share of well-formed questions."
+        "Every question of every reply (of a structured output: every question field) starts "
+        'with a question opener and has no dangling last word, no "we/our/us", no nominalised '
+        'verb ("a cut scope"), no "letting someone go of", no bare adjective and no run-on '
+        "(> 30 words). Score: share of well-formed questions."
     )
+
+    def substance(self, ev: Evidence) -> Any:
+        from companion.evals import substance
+
+        if ev.output is not None:
+            questions = output_questions(ev.mode, ev.structured)
+            # "Tell me about the first time...." probes are questions too.
+            return substance.grammar([], [q.rstrip(". ") + "?" for q in questions])
+        return super().substance(ev)
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        if not ev.replies and ev.output is None:
+            return self.result(False, 0.0, "no replies to score")
+        return self.judge_result(self.substance(ev))
 
     def judge_result(self, got: Any) -> CheckResult:
         if got.score is None:

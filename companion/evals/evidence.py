@@ -94,26 +94,14 @@ def output_questions(mode: str, structured: dict[str, Any] | None) -> list[str]:
 
     spec = find_mode(mode)
     return spec.questions(structured) if structured and spec is not None else []
-    if mode == "agenda":
-        return [
-            str(item.get("text", ""))
-            for section in structured.get("sections", [])
-            for item in section.get("items", [])
-            if item.get("kind") == "question"
-        ]
-    if mode == "jtbd":
-        qs: list[str] = [*structured.get("warm_up", []), *structured.get("screener", [])]
-        for block in (*structured.get("timeline", []), *structured.get("forces", [])):
-            qs.extend(block.get("questions", []))
-        qs.extend(structured.get("wrap_up", []))
-        return [str(q) for q in qs]
-    if mode == "mentor":
-        return [
-            str(p.get("text", ""))
-            for theme in structured.get("themes", [])
-            for p in theme.get("prompts", [])
-        ]
-    return []
+
+
+def output_probes(mode: str, structured: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """(text, origin) of the questions the model was asked to write (`ModeSpec.probes`)."""
+    from companion.coaching.modes import find_mode
+
+    spec = find_mode(mode)
+    return spec.probes(structured) if structured and spec is not None else []
 
 
 def reply_questions(reply: Reply) -> list[str]:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from companion.evals.checks import REGISTRY
+from companion.evals.evidence import output_probes
 from companion.evals.scenario import Scenario
 from companion.evals.scorers import (
     CheckResult,
@@ -285,6 +286,9 @@ class SuiteRunner:
         )
         if miti is not None:
             entry["miti"] = miti
+        if output is not None and output.structured:
+            origins = [o for _, o in output_probes(scenario.mode, output.structured)]
+            entry["probes"] = {"total": len(origins), "bank": origins.count("bank")}
         return entry
 
     # -- a suite ---------------------------------------------------------------------------
@@ -402,12 +406,17 @@ def summarise(entries: list[dict[str, Any]], **meta: Any) -> dict[str, Any]:
         m["fallback_slots"] += guard.get("fallback_slots", 0)
         m["latency_s"] = round(m["latency_s"] + e.get("latency_s", 0.0), 3)
         m["tokens"] += e.get("tokens", 0)
+        if e.get("probes"):
+            m["probes"] = m.get("probes", 0) + e["probes"]["total"]
+            m["bank_probes"] = m.get("bank_probes", 0) + e["probes"]["bank"]
         for code, n in ((e.get("miti") or {}).get("codes") or {}).items():
             codes = m.setdefault("_miti_codes", {})
             codes[code] = codes.get(code, 0) + n
     for m in by_mode.values():
         m["pass_rate"] = _rate(m["passed"], m["scenarios"])
         m["fallback_share"] = _rate(m["fallbacks"], m["replies"])
+        if m.get("probes"):
+            m["probe_bank_share"] = _rate(m["bank_probes"], m["probes"])
         codes = m.pop("_miti_codes", None)
         m["miti"] = _miti_record(codes) if codes else None
     by_check: dict[str, dict[str, Any]] = {}

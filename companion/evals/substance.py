@@ -125,7 +125,7 @@ def parroting(user_turns: list[str], replies: list[str]) -> SubstanceResult:
 
 
 _OPENERS = re.compile(r"^(?:what|how|why|which|who|whom|when|where|is|are|do|does|did|can|could|"
-                      r"will|would|might|may|have|has)\b", re.IGNORECASE)
+                      r"will|would|might|may|have|has|tell me|walk me)\b", re.IGNORECASE)
 _BAD_ENDS = {"the", "a", "an", "your", "of", "about", "by", "to", "and", "or", "with", "my", "our"}
 
 

@@ -36,7 +36,7 @@ class RetroPlan(BaseModel):
         return f"# Retro: {self.team}\n\n" + "\n".join(f"- {q}" for q in self.questions) + "\n"
 
 
-def _build(inputs: RetroInputs, *, provider, knowledge, temperature) -> Build:
+def _build(inputs: RetroInputs, *, provider, knowledge, temperature, tier="tiny", on_part=None) -> Build:
     return Build(RetroPlan(team=inputs.team, weeks=inputs.weeks, questions=[
         f"What went well for {inputs.team} in the last {inputs.weeks} weeks?",
         "What would you change about how the team decides?",

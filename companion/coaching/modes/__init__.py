@@ -63,13 +63,30 @@ class Build:
 def builder(target: str) -> Callable[..., Build]:
     """A `ModeSpec.build` that imports `"module:function"` only when a result is built (the
     registry is read by `--help` and the first frame, which must not load a mode's logic);
-    the function returns `(result, fallbacks)`."""
+    the function returns `(result, fallbacks)`.
 
-    def build(inputs: BaseModel, *, provider, knowledge, temperature: float) -> Build:
+    `tier` is the model's capability tier (how much of each question it may write) and
+    `on_part` receives each finished section's Markdown as it is built, so the user watches
+    the result arrive section by section."""
+
+    def build(
+        inputs: BaseModel,
+        *,
+        provider,
+        knowledge,
+        temperature: float,
+        tier: str = "tiny",
+        on_part: Callable[[str], None] | None = None,
+    ) -> Build:
         module, _, name = target.partition(":")
         function = getattr(importlib.import_module(module), name)
         result, fallbacks = function(
-            inputs, provider=provider, knowledge=knowledge, temperature=temperature
+            inputs,
+            provider=provider,
+            knowledge=knowledge,
+            temperature=temperature,
+            tier=tier,
+            on_part=on_part,
         )
         return Build(result, fallbacks)
 
@@ -107,9 +124,12 @@ class ModeSpec:
     """The CLI command that builds the result (`companion agenda`)."""
     command_help: str = ""
     build: Callable[..., Build] | None = None
-    """`build(inputs, *, provider, knowledge, temperature) -> Build`."""
+    """`build(inputs, *, provider, knowledge, temperature, tier, on_part) -> Build`."""
     questions: Callable[[dict[str, Any]], list[str]] = field(default=lambda _data: [])
     """The questions in a result (its JSON form), for the guard's analysis and the evals."""
+    probes: Callable[[dict[str, Any]], list[tuple[str, str]]] = field(default=lambda _data: [])
+    """(text, origin) of each question the model is asked to write in a result (its JSON
+    form): what the evals' bank share, personalisation and presupposition checks read."""
     from_text: Callable[[str], BaseModel] | None = None
     """Inputs from a chat message typed in this mode (chat and `companion ask`)."""
     summary: Callable[[BaseModel], str] | None = None

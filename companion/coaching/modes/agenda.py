@@ -18,6 +18,18 @@ def _questions(data: dict[str, Any]) -> list[str]:
     ]
 
 
+def _probes(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The suggested questions of the sections the model is asked about (the fixed check-in
+    question is the program's)."""
+    return [
+        (str(item.get("text", "")), str(item.get("origin", "bank")))
+        for section in data.get("sections", [])
+        if section.get("title") != "Check-in"
+        for item in section.get("items", [])
+        if item.get("kind") == "question"
+    ]
+
+
 def _from_text(text: str) -> AgendaInputs:
     m = re.search(r"\bwith ([A-Z][\w'-]+)", text)
     return AgendaInputs(person=m.group(1) if m else "them", on_mind=text)
@@ -55,6 +67,7 @@ MODE = ModeSpec(
     command_help="Draft a 1:1 agenda that carries forward every open action item with PERSON.",
     build=builder("companion.coaching.agenda:build_agenda"),
     questions=_questions,
+    probes=_probes,
     from_text=_from_text,
     summary=_summary,
 )

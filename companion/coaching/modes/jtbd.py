@@ -16,6 +16,17 @@ def _questions(data: dict[str, Any]) -> list[str]:
     return [str(q) for q in qs]
 
 
+def _probes(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The timeline and forces probes: what the model is asked to write (warm-up, screener
+    and wrap-up are the program's script)."""
+    out: list[tuple[str, str]] = []
+    for block in (*data.get("timeline", []), *data.get("forces", [])):
+        origins = list(block.get("origins") or [])
+        for i, q in enumerate(block.get("questions", [])):
+            out.append((str(q), str(origins[i]) if i < len(origins) else "bank"))
+    return out
+
+
 def _from_text(text: str) -> JTBDInputs:
     _, _, longest = bounds(JTBDInputs, "product")
     return JTBDInputs(product=text[:longest])
@@ -50,6 +61,7 @@ MODE = ModeSpec(
     command_help="Draft a jobs-to-be-done switch interview guide.",
     build=builder("companion.coaching.jtbd:build_guide"),
     questions=_questions,
+    probes=_probes,
     from_text=_from_text,
     summary=_summary,
 )

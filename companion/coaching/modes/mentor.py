@@ -16,6 +16,14 @@ def _questions(data: dict[str, Any]) -> list[str]:
     ]
 
 
+def _probes(data: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (str(p.get("text", "")), str(p.get("origin", "bank")))
+        for theme in data.get("themes", [])
+        for p in theme.get("prompts", [])
+    ]
+
+
 def _summary(inputs: MentorInputs) -> str:
     return f"Mentor prompts for {inputs.mentee}: {inputs.situation.strip()}"
 
@@ -43,6 +51,7 @@ MODE = ModeSpec(
     command_help="Discussion prompts for a mentor preparing a session with a mentee.",
     build=builder("companion.coaching.mentor:build_prompts"),
     questions=_questions,
+    probes=_probes,
     from_text=lambda text: MentorInputs(situation=text),
     summary=_summary,
 )
