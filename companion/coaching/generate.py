@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,6 +14,9 @@ from companion.coaching.prompts import load_prompt
 from companion.llm.base import ChatMessage, LLMError, Provider
 
 
+log = logging.getLogger(__name__)
+
+
 @dataclass
 class Slot:
     """One question to write: its key, the forced opening words, and what it is for."""
@@ -21,23 +25,31 @@ class Slot:
     stem: str
     purpose: str
     problems: list[str] = field(default_factory=list)
+    names: tuple[str, ...] = ()
+    """Phrases the question must contain one of (a stem may already hold one)."""
+    max_tail: int | None = None
+    """The longest tail a tiny model may add to this stem (None: the tier's)."""
 
 
 _TAIL = "[ -!#->@-~]"  # 0x20-0x7E less 0x22 (") and 0x3F (?); ranges only, no escapes
 
 
-def stem_pattern(stem: str, *, min_tail: int = 5, max_tail: int = 110) -> str:
+def _literal(text: str) -> str:
     # `[.]`, never `\.`: llama.cpp's grammar converter rejects that escape at sampling time.
-    escaped = re.sub(r"([\\^$.|?*+()\[\]{}])", r"[\1]", stem)
+    return re.sub(r"([\\^$.|?*+()\[\]{}])", r"[\1]", text)
+
+
+def stem_pattern(stem: str, *, min_tail: int = 5, max_tail: int = 110) -> str:
     # The tail is printable ASCII without `"` or `?`: small models otherwise drift into other
-    # scripts mid-question, and one question mark ends it.
-    return f"^{escaped} {_TAIL}{{{min_tail},{max_tail}}}[?]$"
+    # scripts mid-question, and one question mark ends it. (Forcing a phrase into the middle
+    # of the tail with an alternation was tried: llama.cpp's sampler slowed 5-10x.)
+    return f"^{_literal(stem)} {_TAIL}{{{min_tail},{max_tail}}}[?]$"
 
 
 # A slot of a larger tier is a whole question: any of these openings, the stem only a hint.
 OPENERS = ("What", "How", "When", "Where", "Who", "Which", "Why", "Tell me", "Walk me")
 # How long a slot's question may be, by tier: a stronger model gets wider slots, same code.
-TAIL_CHARS = {"tiny": 110, "small": 140, "large": 200}
+TAIL_CHARS = {"tiny": 70, "small": 140, "large": 200}
 
 
 def whole_pattern(*, max_chars: int) -> str:
@@ -50,7 +62,7 @@ def slots_schema(slots: list[Slot], tier: str = "tiny") -> tuple[type[BaseModel]
     model = create_model("Questions", **fields)  # type: ignore[call-overload]
     chars = TAIL_CHARS.get(tier, TAIL_CHARS["tiny"])
     pattern = (
-        (lambda s: stem_pattern(s.stem, max_tail=chars))
+        (lambda s: stem_pattern(s.stem, max_tail=s.max_tail or chars))
         if tier == "tiny"
         else (lambda s: whole_pattern(max_chars=chars))
     )
@@ -102,10 +114,15 @@ def write_questions(
             )
             if tier == "tiny" and not text.startswith(slot.stem):
                 slot.problems.append("wrong opening")
+            if slot.names and not any(n.lower() in text.lower() for n in slot.names):
+                slot.problems.append(f"names none of {', '.join(slot.names)}")
             if vet is not None:
                 slot.problems += vet(slot, text)
             if not slot.problems:
                 out[slot.key] = text
+            else:
+                log.debug("slot %s refused (try %d): %r: %s", slot.key, attempt + 1, text,
+                          "; ".join(slot.problems))
         pending = [s for s in pending if out[s.key] is None]
     return out
 
@@ -128,11 +145,20 @@ def _ask(
     prompt = load_prompt(prompt_name)
     lines = []
     for s in slots:
-        opening = (
-            f'Start with "{s.stem} ..."' if tier == "tiny" else f'For example start with "{s.stem}"'
+        # A tiny model copies whatever the listing shows ("...", "It begins:", the next slot's
+        # stem) into its question, so it sees only each slot's purpose; the grammar already
+        # forces the stem.
+        opening = "" if tier == "tiny" else f' For example start with "{s.stem}".'
+        name = (
+            f" and name {' or '.join(repr(n) for n in s.names)}" if s.names and tier != "tiny" else ""
         )
-        again = f" (last time: {'; '.join(s.problems)}; write a different one)" if s.problems else ""
-        lines.append(f"- {s.key}: {s.purpose}. {opening}{again}")
+        # Reasons help a larger model; a tiny one copies them into the question.
+        again = (
+            f" (last time: {'; '.join(s.problems)}; write a different one)"
+            if s.problems and tier != "tiny"
+            else ""
+        )
+        lines.append(f"- {s.key}: {s.purpose}.{opening}{name}{again}")
     system, user = prompt.render(**variables, slots="\n".join(lines))
     model, schema = slots_schema(slots, tier)
     messages = [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]

@@ -1,5 +1,6 @@
-"""JTBD interview guides: the Switch timeline and four forces from a fixed probe bank, with
-model-personalised probes that must pass the analyser (no hypotheticals, leading or pitching)."""
+"""JTBD interview guides about this switch: the Switch timeline and the four forces, each
+block's probes written by the model from the switch's facts and kept only when they name the
+switch, ask about the past and lead nowhere; the bank's neutral probes fill what fails."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from collections.abc import Callable
 from companion.coaching import bank
 from companion.coaching.generate import Slot, write_questions
 from companion.coaching.guard import question_problems
+from companion.coaching.listening.grammar import grammar_problems
+from companion.coaching.listening.retrieval import MIN_SCORE
+from companion.coaching.probes import probe_problems
 from companion.coaching.prompts import load_prompt
 from companion.coaching.schemas import (
     FORCE_LABELS,
@@ -18,41 +22,80 @@ from companion.coaching.schemas import (
     GuideBlock,
     InterviewGuide,
     JTBDInputs,
+    Origin,
     SourceRef,
 )
+from companion.coaching.switch import SwitchFacts, read_switch, short_name
 from companion.llm.base import LLMError, Provider
 
-_FROM = re.compile(r"\bfrom (.+?) (?:to|for) ", re.IGNORECASE)
-# A "fire" switch: the thing cancelled is the old way the timeline is about.
-_FIRED = re.compile(
-    r"^(?:cancell?ed|stopped using|left|quit|dropped) (.+?)(?: and | for | to |, |$)", re.IGNORECASE
-)
-# A trial that ended in keeping the old way: the kept way is what stopped working first.
-_KEPT = re.compile(r"\b(?:decided to keep|kept|stayed with) (.+)$", re.IGNORECASE)
+__all__ = ["build_guide", "job_phrase", "probe_issues", "short_name"]
+
+PROBES_PER_BLOCK = 2
+BLOCKS_PER_CALL = 2
+TINY_TAIL = 45
+"""A tiny model's tail after a stem that already names the switch: long tails ramble."""
 
 
 def job_phrase(inputs: JTBDInputs) -> str:
     """What the interviewee used to do, as a phrase the probes can carry."""
-    switch = " ".join(inputs.switch.split())
-    for pattern, lead in ((_FROM, "using "), (_FIRED, "using "), (_KEPT, "")):
-        m = pattern.search(switch + (" " if pattern is _FROM else ""))
-        if m:
-            old = m.group(1).strip().rstrip(",.")
-            # The interviewer never says "our": that is pitching, not listening.
-            old = re.sub(r"^our\b", "the", old, flags=re.IGNORECASE)
-            return f"{lead}{old}"
-    return f"the way you worked before {short_name(inputs.product)}"
+    return read_switch(inputs.product, inputs.switch, inputs.interviewee).values()["old"]
 
 
-def short_name(product: str) -> str:
-    """'Reps, a home workout app' -> 'Reps': probes stay short enough to pass the guard."""
-    return product.split(",")[0].strip() or product
+def probe_issues(
+    question: str, facts: SwitchFacts, *, stem: str = "", described: str = ""
+) -> list[str]:
+    """Why a probe may not go into this guide ([] when it may): it leads, reads badly, names
+    nothing of the switch, or copies the inputs' wording (`described`) instead of asking."""
+    problems = probe_problems(question) + grammar_problems(question)
+    said = {w.strip("'?.,()").lower().removesuffix("'s") for w in question.split()}
+    if not said & facts.words() and not any(p in said for p in facts.people):
+        problems.append("names nothing of the switch")
+    tail = question[len(stem):] if stem and question.startswith(stem) else ""
+    if _BAD_JOIN.match(tail):
+        problems.append("the ending does not fit the opening")
+    if "not given" in question.lower() or "(" in question:
+        problems.append("copies the prompt")
+    if re.search(r"[,:;\-]\s*\?$|\s\?$", question):
+        problems.append("breaks off before the question mark")
+    if described and _shares_run(question, described, 4):
+        problems.append("copies the interviewee's description")
+    if not facts.people and said & {"they", "them", "their"}:
+        problems.append("talks about the interviewee in the third person")
+    return problems
 
 
-def _checked(questions: list[str]) -> list[str]:
-    return [
-        q for q in questions if not question_problems(q, allow_first_person=True, interview=True)
-    ]
+# A tail that starts a new clause ("...about Tally is the ability to...") breaks the stem.
+_BAD_JOIN = re.compile(r"^[\s,]*(?:is|are|was|were|because|and|but|so|which|that|it)\b", re.IGNORECASE)
+
+
+def _shares_run(question: str, text: str, n: int) -> bool:
+    q = re.findall(r"[a-z0-9']+", question.lower())
+    t = re.findall(r"[a-z0-9']+", text.lower())
+    runs = {tuple(t[i : i + n]) for i in range(len(t) - n + 1)}
+    return any(tuple(q[i : i + n]) in runs for i in range(len(q) - n + 1))
+
+
+# Which side of the switch each block asks about: the old way, what they moved to, or both.
+_FACING = {
+    "first_thought": "old", "passive_looking": "target", "active_looking": "both",
+    "deciding": "target", "first_use": "target", "satisfaction": "both", "push": "old",
+    "pull": "target", "anxiety": "target", "habit": "old",
+}
+
+
+def slot_names(key: str, facts: SwitchFacts) -> tuple[str, ...]:
+    """The phrases a block's probes must name one of (the grammar forces one in)."""
+    old = [facts.old_short] if facts.old else []
+    target = [facts.target]
+    side = _FACING[key]
+    chosen = old + target if side == "both" else (old or target) if side == "old" else target
+    return tuple(dict.fromkeys(n for n in chosen if n))
+
+
+def _usable(question: str, facts: SwitchFacts) -> bool:
+    return not question_problems(question, allow_first_person=True, interview=True) and not (
+        probe_problems(question)
+    )
 
 
 def build_guide(
@@ -64,80 +107,126 @@ def build_guide(
     tier: str = "tiny",
     on_part: Callable[[str], None] | None = None,
 ) -> tuple[InterviewGuide, int]:
-    """(guide, how many personalised probes were rejected and left to the bank)."""
+    """(guide, how many probes the bank supplied because the model's failed)."""
     data = load_prompt("jtbd-probes").meta.data
-    probes = bank.load_bank()["jtbd"]
-    values = {"job": job_phrase(inputs), "product": short_name(inputs.product)}
-
-    def filled(templates: list[str], key: str, n: int) -> list[str]:
-        # Check every filled probe first, then pick: a stage never ends up empty because the
-        # two probes picked happened to fail the guard for this product's wording.
-        usable = _checked([bank.fill(t, **values) for t in templates])
-        chosen: list[str] = []
-        for _ in range(min(n, len(usable))):
-            chosen.append(
-                bank.pick(usable, f"{inputs.product}|{key}|{len(chosen)}", avoid=set(chosen))
-            )
-        return chosen
-
-    personal: dict[str, str | None] = dict.fromkeys(TIMELINE_STAGES)
-    rejected = 0
-    if provider is not None:
-        slots = [
-            Slot(key=s, stem=data["stems"][s], purpose=STAGE_LABELS[s].lower())
-            for s in TIMELINE_STAGES
-        ]
-        try:
-            personal = write_questions(
-                provider,
-                "jtbd-probes",
-                slots,
-                variables={
-                    "product": inputs.product,
-                    "switch": inputs.switch or "(not given)",
-                    "interviewee": inputs.interviewee,
-                },
-                temperature=temperature,
-                interview=True,
-                max_tokens=40 * len(slots),
-            )
-            rejected = sum(v is None for v in personal.values())
-        except LLMError:
-            rejected = len(TIMELINE_STAGES)
-
-    timeline = []
-    for stage in TIMELINE_STAGES:
-        qs = filled(probes[stage], stage, 2)
-        if personal.get(stage):
-            qs.insert(0, personal[stage])
-        timeline.append(GuideBlock(key=stage, title=STAGE_LABELS[stage], questions=qs))
-    forces = [
-        GuideBlock(key=f, title=FORCE_LABELS[f], questions=filled(probes[f], f, 2)) for f in FORCES
-    ]
-
-    sources: list[SourceRef] = []
-    if knowledge is not None:
-        try:
-            for p in knowledge.search(
-                f"jobs to be done switch interview {inputs.product}", 2, source="corpus"
-            ):
-                sources.append(
-                    SourceRef(
-                        label=p.label, path=p.path, line_start=p.line_start, line_end=p.line_end
-                    )
-                )
-        except Exception:  # noqa: BLE001 - a guide without citations is still a guide
-            pass
+    facts = read_switch(inputs.product, inputs.switch, inputs.interviewee)
+    values = facts.values()
+    script = {
+        part: [q for t in data[part] if _usable(q := bank.fill(t, **values), facts)]
+        for part in ("warm_up", "screener", "wrap_up")
+    }
     guide = InterviewGuide(
         product=inputs.product,
         switch=inputs.switch,
         interviewee=inputs.interviewee,
-        warm_up=_checked([bank.fill(q, **values) for q in data["warm_up"]]),
-        screener=_checked([bank.fill(q, **values) for q in data["screener"]]),
-        timeline=timeline,
-        forces=forces,
-        wrap_up=_checked([bank.fill(q, **values) for q in data["wrap_up"]]),
+        warm_up=script["warm_up"],
+        screener=script["screener"],
+        timeline=[],
+        forces=[],
+        wrap_up=script["wrap_up"],
         rules=list(data["rules"]),
-        sources=sources,
     )
-    return guide, rejected
+    emit = on_part or (lambda _part: None)
+    emit(guide.head_markdown())
+
+    variables = {
+        "product": facts.product,
+        "category": facts.category or "not given",
+        "old": facts.old or "not given",
+        "target": facts.target,
+        "what": facts.what or "not given",
+        "people": ", ".join(facts.people) or "not given",
+        "interviewee": inputs.interviewee,
+    }
+    banked = 0
+    short = {**values, "old": facts.old_short or values["old"]}
+    model_ok = provider is not None
+    described = f"{inputs.interviewee} | {facts.category}"
+    keys = (*TIMELINE_STAGES, *FORCES)
+    # Two blocks per call: half the calls of one per block (each costs ~1 s of prompt and
+    # grammar set-up on 2 cores), and the guide still arrives in five steps.
+    for pair in (keys[i : i + BLOCKS_PER_CALL] for i in range(0, len(keys), BLOCKS_PER_CALL)):
+        written: dict[str, str | None] = {}
+        if model_ok:
+            slots = [
+                Slot(key=f"{key}_{i}", stem=bank.fill(stem, **short),
+                     purpose=f"{_title(key).lower()}: {data['purposes'][key]}",
+                     names=slot_names(key, facts), max_tail=TINY_TAIL)
+                for key in pair
+                for i, stem in enumerate(data["stems"][key][:PROBES_PER_BLOCK])
+            ]
+            try:
+                written = write_questions(
+                    provider,  # type: ignore[arg-type]
+                    "jtbd-probes",
+                    slots,
+                    variables=variables,
+                    temperature=temperature,
+                    interview=True,
+                    tier=tier,
+                    vet=lambda slot, text: probe_issues(
+                        text, facts, stem=slot.stem, described=described
+                    ),
+                )
+            except LLMError:
+                # A dead endpoint mid-guide: the rest comes from the bank, the guide still arrives.
+                model_ok = False
+        for key in pair:
+            mine = [q for k, q in written.items() if q and k.rsplit("_", 1)[0] == key]
+            block = _block(key, mine, facts, values)
+            banked += block.origins.count("bank")
+            if key in TIMELINE_STAGES:
+                guide.timeline.append(block)
+                first = len(guide.timeline) == 1
+                emit((guide.TIMELINE_HEADING if first else "") + block.to_markdown())
+            else:
+                guide.forces.append(block)
+                first = len(guide.forces) == 1
+                emit((guide.FORCES_HEADING if first else "") + block.to_markdown())
+
+    guide.sources = _sources(knowledge, inputs)
+    emit(guide.tail_markdown())
+    return guide, banked
+
+
+def _title(key: str) -> str:
+    return STAGE_LABELS.get(key) or FORCE_LABELS[key]
+
+
+def _block(key: str, written: list[str], facts: SwitchFacts, values: dict[str, str]) -> GuideBlock:
+    """The model's probes, then the bank's (stable per product) up to `PROBES_PER_BLOCK`."""
+    questions = list(dict.fromkeys(written))
+    origins: list[Origin] = ["model"] * len(questions)
+    pool = [q for t in bank.load_bank()["jtbd"][key] if _usable(q := bank.fill(t, **values), facts)]
+    while len(questions) < PROBES_PER_BLOCK and pool:
+        q = bank.pick(pool, f"{facts.product}|{key}|{len(questions)}", avoid=set(questions))
+        pool.remove(q)
+        if q not in questions:
+            questions.append(q)
+            origins.append("bank")
+    return GuideBlock(key=key, title=_title(key), questions=questions, origins=origins)
+
+
+def _sources(knowledge, inputs: JTBDInputs) -> list[SourceRef]:
+    """Up to two distinct corpus passages on switch interviews, each cited once."""
+    if knowledge is None:
+        return []
+    try:
+        found = knowledge.search(
+            f"jobs to be done switch interview timeline forces {short_name(inputs.product)}",
+            4,
+            source="corpus",
+        )
+    except Exception:  # noqa: BLE001 - a guide without citations is still a guide
+        return []
+    refs: dict[tuple[str, int], SourceRef] = {}
+    for p in found:
+        score = getattr(p, "score", None)
+        if score is not None and score < MIN_SCORE:
+            continue
+        key = (p.path, p.line_start)
+        if key not in refs and len(refs) < 2:
+            refs[key] = SourceRef(
+                label=p.label, path=p.path, line_start=p.line_start, line_end=p.line_end
+            )
+    return list(refs.values())

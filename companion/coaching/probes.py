@@ -42,15 +42,23 @@ _CLOSED_START = re.compile(
 )
 _WH = r"(?:what|how|when|where|who|whom|why|which)"
 # "..., and who did you talk to?" / "... and how long had you used it?": a second question.
+# "...Tally's app. What did you find...": a second sentence is a second question or a pitch.
+_SENTENCE_BREAK = re.compile(r"[.!?;]\s+[A-Z]")
 _SECOND_QUESTION = re.compile(rf"(?:,\s*|\s)(?:and|or|then)\s+{_WH}\b", re.IGNORECASE)
+
+
+MAX_WORDS = 20
 
 
 def probe_problems(question: str) -> list[str]:
     """Why a probe leads the interviewee ([] when it does not)."""
     q = " ".join(question.split())
     problems: list[str] = []
+    if len(q.split()) > MAX_WORDS:
+        # Long probes are where small models pile on invented detail.
+        problems.append("too long")
     body = q.rstrip("?. ")
-    if q.count("?") > 1 or _SECOND_QUESTION.search(body):
+    if q.count("?") > 1 or _SECOND_QUESTION.search(body) or _SENTENCE_BREAK.search(body):
         problems.append("two questions in one")
     if _VENDOR.search(q):
         problems.append("speaks as the company")

@@ -77,7 +77,7 @@ def test_fixed_questions_pass_the_guard(name):
     data = load_prompt(name).meta.data
     texts = list(data.get("fallback", {}).values()) + data.get("warm_up", []) + data.get("screener", []) + data.get("wrap_up", [])
     for text in texts:
-        q = fill(text, job="using spreadsheets", product="Ledgerly")
+        q = fill(text, job="using spreadsheets", old="spreadsheets", target="Ledgerly", product="Ledgerly")
         assert not question_problems(q, allow_first_person=True, interview=True), q
 
 

@@ -71,16 +71,26 @@ def test_agenda_on_real_model_carries_items_and_adds_up(world):
         assert is_good_open_question(analyse(q)), q
 
 
-def test_jtbd_guide_on_real_model(world):
+def test_jtbd_guide_on_real_model_is_about_this_switch(world):
+    from companion.coaching.events import Done, Token
+    from companion.evals.structured import personalised, presuppositions
+
     s = make_session(world, "jtbd")
-    reply = s.run_structured("jtbd", JTBDInputs(product="Ledgerly", switch="switched from spreadsheets to a budgeting app",
-                                                interviewee="a freelancer who switched last month"))
+    inputs = JTBDInputs(product="Ledgerly, a budgeting app for freelancers",
+                        switch="switched from spreadsheets to a budgeting app",
+                        interviewee="a freelancer who switched last month")
+    events = list(s.stream_structured("jtbd", inputs))
+    reply = events[-1].reply
+    assert isinstance(events[-1], Done) and sum(isinstance(e, Token) for e in events) == 12
     guide = reply.structured
-    assert len(guide["timeline"]) == 6 and all(b["questions"] for b in guide["timeline"])
-    assert len(guide["forces"]) == 4 and all(b["questions"] for b in guide["forces"])
-    for q in reply.questions:
-        a = analyse(q)
-        assert not a.hypothetical and not a.leading, q
+    assert len(guide["timeline"]) == 6 and len(guide["forces"]) == 4
+    probes = [(q, o) for b in guide["timeline"] + guide["forces"]
+              for q, o in zip(b["questions"], b["origins"], strict=True)]
+    for q, _ in probes:
+        assert not presuppositions(q), q  # the evals' own detector, not the guard's
+        assert personalised([q], inputs.model_dump()).score == 1.0, q
+    # The model writes most probes (measured 25-45% from the bank on this model).
+    assert sum(o == "bank" for _, o in probes) / len(probes) <= 0.6
 
 
 def test_mentor_prompts_on_real_model(world):

@@ -261,27 +261,32 @@ def test_jtbd_guide_has_six_stages_four_forces_and_clean_questions():
 
 
 @pytest.mark.parametrize(
-    ("switch", "job"),
+    ("switch", "old"),
     [
-        ("switched from spreadsheets to a budgeting app", "using spreadsheets"),
+        ("switched from spreadsheets to a budgeting app", "spreadsheets"),
         ("cancelled a home workout app subscription and joined a climbing gym",
-         "using a home workout app subscription"),
-        ("stopped using our online whiteboard and went back to slides", "using the online whiteboard"),
+         "the home workout app subscription"),
+        ("stopped using our online whiteboard and went back to slides", "the online whiteboard"),
         ("trialled an analytics tool and decided to keep building in-house dashboards",
          "building in-house dashboards"),
-        ("started using Reps", "the way you worked before Reps"),
+        ("started using Reps", "how you worked before Reps"),
     ],
 )
-def test_jtbd_probes_name_the_old_way_and_no_stage_is_left_empty(switch, job):
+def test_jtbd_bank_probes_name_the_switch_and_no_stage_is_left_empty(switch, old):
     from companion.coaching.jtbd import build_guide, job_phrase
+    from companion.evals.structured import presuppositions
 
     inputs = JTBDInputs(product="Reps, a home workout app with video classes", switch=switch,
                         interviewee="a former subscriber")
-    assert job_phrase(inputs) == job
-    guide, _ = build_guide(inputs, provider=None)  # the bank alone, as when every draft fails
+    assert job_phrase(inputs) == old
+    guide, banked = build_guide(inputs, provider=None)  # the bank alone, as when every draft fails
+    assert banked == 20
     for block in guide.timeline + guide.forces:
-        assert block.questions, block.key
-        assert all(not analyse(q).hypothetical and len(q.split()) <= 25 for q in block.questions)
+        assert len(block.questions) == 2 and block.origins == ["bank", "bank"], block.key
+        for q in block.questions:
+            assert not presuppositions(q) and len(q.split()) <= 20, q
+            assert old.lower() in q.lower() or "Reps" in q or "climbing" in q or "slides" in q, q
+    assert not any("our" in q.lower().split() for q in guide.all_questions())
 
 
 def test_mentor_prompts_are_balanced_and_grouped():
