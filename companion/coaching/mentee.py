@@ -192,7 +192,9 @@ def _phrase(head, heads: list, render: _Render) -> tuple[str, str] | None:
     if subj.lower_ in {"i", "we"} or (subj.pos_ in {"PRON", "NUM"} and not mentee_subject
                                        and subj.lower_ not in {"everyone", "nobody"}):
         return None  # the mentor's own clauses, or "she"/"two of them" with no name to carry
-    rest = [x for x in head.subtree if x.i > head.i and x.i not in skip and x.i not in subj_ids]
+    own = {c.i for c in aux}
+    rest = [x for x in head.subtree
+            if x.i > head.i and x.i not in skip and x.i not in subj_ids and x.i not in own]
     swap: dict[int, str] = {}
     for c in head.children:
         # "sleeping badly and feels like...": a verb sharing the subject is a gerund too.
@@ -214,7 +216,10 @@ def _phrase(head, heads: list, render: _Render) -> tuple[str, str] | None:
     passive = any(c.dep_ == "auxpass" for c in aux)
     perfect = any(c.lemma_ == "have" and c.dep_ == "aux" for c in aux) and mentee_subject
     then = next((c for c in head.children if c.dep_ == "xcomp" and c.tag_ == "VBG"), None)
-    if head.lemma_ in {"start", "begin", "keep"} and then is not None:
+    unable = negated and any(c.lower_ in {"can", "could", "ca"} for c in aux)
+    if unable:
+        verb = "being able to " + head.lemma_  # "cannot stop" -> "not being able to stop"
+    elif head.lemma_ in {"start", "begin", "keep"} and then is not None:
         verb = ""  # "have started going to the tech lead": the going is the fact
     elif perfect and head.tag_ == "VBN":
         verb = "having " + head.text
