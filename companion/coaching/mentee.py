@@ -275,7 +275,7 @@ def read(situation: str, mentee: str = "") -> Reading:
             weight = {"mentee": 3.0, "shared": 3.0, "feeling": 2.5, "other": 1.0}[kind]
             weight += 1.0 if lemmas & _TROUBLE else 0.0
             weight += max(0.0, 1.5 - 0.75 * len(scored))  # the mentor names the problem first
-            if any(t.like_num for t in tokens) and kind == "mentee" and not lemmas & _TROUBLE:
+            if any(t.pos_ == "NUM" for t in tokens) and kind == "mentee" and not lemmas & _TROUBLE:
                 weight -= 1.5  # "has interviewed nine candidates": context, not the issue
             scored.append((weight, len(issues) - 1))
     if scored:

@@ -51,7 +51,8 @@ COMPOSED: dict[str, tuple[str, ...]] = {
     "reasons_evidence": ("What evidence do you have about {np}?",
                          "What have you seen that supports your view of {np}?"),
     "alternate_viewpoints": ("What other perspective on {np} might {person} offer?",
-                             "What might {person} say about {np}?"),
+                             "What might {person} say about {np}?",
+                             "How might {person} see {np}?"),
     "implications": ("What might follow from {np}?", "What is the cost of {np} for you?"),
 }
 MAX_THEMES = 4
