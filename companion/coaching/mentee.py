@@ -278,6 +278,9 @@ def read(situation: str, mentee: str = "") -> Reading:
             if any(t.pos_ == "NUM" for t in tokens) and kind == "mentee" and not lemmas & _TROUBLE:
                 weight -= 1.5  # "has interviewed nine candidates": context, not the issue
             scored.append((weight, len(issues) - 1))
+    if not issues and (fragment := _fragment(doc, render)) is not None:
+        issues.append(fragment)
+        scored.append((1.0, 0))
     if scored:
         best = max(scored, key=lambda s: (s[0], -s[1]))[1]
         core = issues.pop(best)
@@ -287,6 +290,24 @@ def read(situation: str, mentee: str = "") -> Reading:
         name=name, pronouns=pronouns, issues=issues, people=people,
         second_person=render.text(list(doc)), words=content_lemmas(doc),
     )
+
+
+def _fragment(doc, render: _Render) -> Issue | None:
+    """A note with no clause ("Asked to lead pricing for the first time") as one issue."""
+    sent = next(iter(doc.sents), None)
+    if sent is None or len(sent) < 3:
+        return None
+    first, rest = sent[0], [t for t in sent[1:] if not (t.is_punct and t.i == sent.end - 1)]
+    if first.tag_ == "VBN":
+        phrase = f"being {first.lower_} {render.text(rest)}"
+    elif first.tag_ == "VBG":
+        phrase = f"{first.lower_} {render.text(rest)}"
+    elif first.tag_ == "VB":
+        phrase = f"{gerund(first.lemma_.lower())} {render.text(rest)}"
+    else:
+        return None
+    words = content_lemmas(parse(phrase))
+    return Issue(phrase=shorten(phrase, 16), kind="mentee", words=words) if len(words) >= 2 else None
 
 
 def _others(doc, render: _Render) -> list[str]:

@@ -181,7 +181,7 @@ def build_prompts(
     if on_part is not None:
         on_part(result.header_markdown())
 
-    start = time.monotonic()
+    start, slowest = time.monotonic(), 0.0
     turn = 0  # the Socratic types go round across the whole set
     failed = 0
     asked: set[str] = set()
@@ -191,18 +191,26 @@ def build_prompts(
         turn += theme.size
         written: dict[str, str | None] = {}
         spent = time.monotonic() - start
-        if provider is not None and theme.issue is not None and spent < MODEL_BUDGET_S:
+        # A call is only started when one more of the slowest so far still fits the budget.
+        if provider is not None and theme.issue is not None and spent + slowest < MODEL_BUDGET_S:
+            asked_at = time.monotonic()
+            retry = 1 if spent + 3 * slowest < MODEL_BUDGET_S else 0
             written, misses = _model_prompts(provider, data, theme, types, reading, inputs,
-                                             temperature=temperature, tier=tier,
-                                             retries=1 if spent < MODEL_BUDGET_S / 2 else 0)
+                                             temperature=temperature, tier=tier, retries=retry)
+            slowest = max(slowest, (time.monotonic() - asked_at) / (1 + retry * bool(misses)))
             failed += misses
+        elif provider is not None and theme.issue is not None:
+            failed += 1
         prompts: list[MentorPrompt] = []
         for k, qtype in enumerate(types):
             text, origin = written.get(f"q{k + 1}"), "model"
             if text and text in asked:
                 text = None
-            if not text and theme.issue is not None:
-                text, origin = compose(qtype, theme.issue, reading, asked), "program"
+            # A catalogue theme opens with its own bank prompt (its title must fit), then asks
+            # about the mentee's core issue where it can.
+            about = theme.issue or (reading.issues[0] if reading.issues and k else None)
+            if not text and about is not None:
+                text, origin = compose(qtype, about, reading, asked), "program"
             if not text:
                 text, origin = _from_bank(prompt_bank, theme, qtype, inputs, asked), "bank"
             if text:

@@ -145,3 +145,21 @@ def test_a_situation_that_says_little_falls_back_to_catalogue_themes():
 def test_no_name_and_no_pronoun_still_reads(mentee):
     reading = read("Wants to move into platform work but keeps getting growth projects.", mentee)
     assert reading.issues is not None
+
+
+def test_a_note_without_a_clause_is_still_the_core_issue():
+    result, _ = build_prompts(MentorInputs(situation="Asked to lead pricing for the first time."),
+                              provider=None)
+    assert result.themes[0].title == "Being asked to lead pricing for the first time"
+    origins = [p.origin for p in result.all_prompts()]
+    assert origins.count("program") > origins.count("bank")
+
+
+def test_past_the_model_budget_the_program_writes_the_rest(monkeypatch):
+    from companion.coaching import mentor
+
+    monkeypatch.setattr(mentor, "MODEL_BUDGET_S", 0.0)
+    provider = ScriptedProvider()
+    result, failed = build_prompts(AMARA, provider=provider)
+    assert provider.history == [] and failed == len(result.themes)
+    assert all(p.origin != "model" for p in result.all_prompts())
