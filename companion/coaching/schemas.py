@@ -229,6 +229,13 @@ class PromptTheme(BaseModel):
     prompts: list[MentorPrompt]
     source: SourceRef | None = None
 
+    def to_markdown(self) -> str:
+        """One theme as the set shows it; it starts with the blank line that separates it."""
+        out = ["", f"## {self.title}", "", *[f"- {p.text}" for p in self.prompts]]
+        if self.source:
+            out += ["", f"*Background:* {self.source.cite()}"]
+        return "\n".join(out) + "\n"
+
 
 class MentorPrompts(BaseModel):
     mentee: str
@@ -239,15 +246,15 @@ class MentorPrompts(BaseModel):
     def all_prompts(self) -> list[MentorPrompt]:
         return [p for t in self.themes for p in t.prompts]
 
+    def header_markdown(self) -> str:
+        return f"# Discussion prompts for {self.mentee}\n\n> {' '.join(self.situation.split())}\n"
+
+    def markdown_parts(self) -> list[str]:
+        """The header, then one part per theme, in the order they are built."""
+        return [self.header_markdown(), *[t.to_markdown() for t in self.themes]]
+
     def to_markdown(self) -> str:
-        out = [f"# Discussion prompts for {self.mentee}", "", f"> {self.situation.strip()}", ""]
-        for theme in self.themes:
-            out += [f"## {theme.title}", ""]
-            out += [f"- {p.text}" for p in theme.prompts]
-            if theme.source:
-                out += ["", f"*Background:* {theme.source.cite()}"]
-            out.append("")
-        return "\n".join(out).rstrip() + "\n"
+        return "".join(self.markdown_parts())
 
 
 # -- chat replies -----------------------------------------------------------------------------

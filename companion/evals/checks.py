@@ -792,6 +792,40 @@ class BankShare(_Share):
         return self.verdict_result(got, ok=got.score <= self.max, score=1 - got.score)
 
 
+@register
+class CoreIssueFirst(Check):
+    check: Literal["core_issue_first"] = "core_issue_first"
+    modes = frozenset({"mentor"})
+    parameters = "`any`: list of strings (required, not empty)"
+    description = (
+        "The first theme of the mentor prompts is about the mentee's core issue: its title names "
+        "at least one `any` phrase (the scenario's words for the core issue, matched on word "
+        "stems, so \"saying yes\" matches \"says yes\"). Plain text matching, no guard."
+    )
+    any: Phrases
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        themes = [t for t in (ev.structured or {}).get("themes", []) if t.get("prompts")]
+        if not themes:
+            return self.result(False, 0.0, "no themes")
+        title = str(themes[0].get("title") or "")
+        have = _stem_words(title)
+        hits = [p for p in self.any if _stem_words(p) and _stem_words(p) <= have]
+        detail = f"first theme {title!r} " + (f"names {hits[0]!r}" if hits else f"names none of {list(self.any)}")
+        return self.result(bool(hits), 1.0 if hits else 0.0, detail)
+
+
+def _stem_words(text: str) -> set[str]:
+    out = set()
+    for w in re.findall(r"[a-z0-9]+", text.lower()):
+        for suffix in ("ing", "ed", "es", "s"):
+            if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+                w = w[: -len(suffix)]
+                break
+        out.add(w[:-1] if w.endswith("e") and len(w) > 3 else w)
+    return out
+
+
 # ------------------------------------------------------------------------- substance (socratic)
 
 

@@ -94,11 +94,26 @@ def test_jtbd_guide_on_real_model_is_about_this_switch(world):
 
 
 def test_mentor_prompts_on_real_model(world):
+    import re
+
     s = make_session(world, "mentor")
-    reply = s.run_structured("mentor", MentorInputs(mentee="Aisha", situation="Aisha wants to become a group PM but struggles to say no to sales."))
+    parts: list[str] = []
+    reply = s.run_structured("mentor", MentorInputs(
+        mentee="Aisha", situation="Aisha struggles to say no to sales. Her director wants her to "
+        "become a group PM next year, and she is not sure she wants to manage people."),
+        on_part=parts.append)
     n = len(reply.questions)
     assert 8 <= n <= 12
     assert not any(advice_spans(q) for q in reply.questions)
+    themes = reply.structured["themes"]
+    # The core issue is named first, and every prompt speaks to Aisha, not about her.
+    assert "say" in themes[0]["title"].lower() and "sales" in themes[0]["title"].lower()
+    for q in reply.questions:
+        assert not re.search(r"\b(?:she|her|aisha|the mentee)\b", q, re.IGNORECASE), q
+    origins = [p["origin"] for t in themes for p in t["prompts"]]
+    assert origins.count("bank") / len(origins) <= 0.3
+    # Streamed: the header, then one part per theme, together the whole set.
+    assert len(parts) == 1 + len(themes) and "".join(parts) == reply.text
 
 
 def test_saved_agenda_and_commitments_are_reindexed(world, tmp_path):
