@@ -100,7 +100,7 @@ class Agenda(BaseModel):
     def markdown_parts(self) -> list[str]:
         """The header, then one part per section, in the order they are built; the parts
         joined are exactly `to_markdown()` (the last one ends on a single newline)."""
-        parts = [self.head_markdown(), *[_section_markdown(s) for s in self.sections]]
+        parts = [self.head_markdown(), *[section_markdown(s) for s in self.sections]]
         parts[-1] = parts[-1].rstrip() + "\n"
         return parts
 
@@ -108,7 +108,7 @@ class Agenda(BaseModel):
         return "".join(self.markdown_parts())
 
 
-def _section_markdown(section: AgendaSection) -> str:
+def section_markdown(section: AgendaSection) -> str:
     out = [f"## {section.title} ({section.minutes} min)", ""]
     for item in section.items:
         if item.kind == "action_item":
