@@ -792,6 +792,63 @@ class BankShare(_Share):
         return self.verdict_result(got, ok=got.score <= self.max, score=1 - got.score)
 
 
+@register
+class NoPastedText(_Share):
+    check: Literal["no_pasted_text"] = "no_pasted_text"
+    modes = frozenset({"agenda"})
+    parameters = "`min`: number 0..1 (default 1.0)"
+    description = (
+        "The share of the agenda's topics and suggested questions that are rewritten, not "
+        "pasted: none shares >= 80% of its words with one sentence of what is on the PM's "
+        'mind, and no topic speaks in the first person ("I", "my", "we"), is >= `min`. Its '
+        "own word lists (`companion.evals.structured`)."
+    )
+    min: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        from companion.evals.structured import pasted
+
+        items = [
+            (str(i.get("kind")), str(i.get("text", "")))
+            for s in (ev.structured or {}).get("sections", [])
+            for i in s.get("items", [])
+            if i.get("kind") in {"topic", "question"}
+        ]
+        got = pasted(items, str(ev.inputs.get("on_mind") or ""))
+        if got.score is None:
+            return self.result(False, 0.0, "the agenda has no topics or questions")
+        return self.verdict_result(got, ok=got.score >= self.min, score=got.score)
+
+
+@register
+class OwnersRight(_Share):
+    check: Literal["owners_right"] = "owners_right"
+    modes = frozenset({"agenda"})
+    parameters = "-"
+    description = (
+        "Every carried action item whose words say whose it is has that owner: `@Myself`, "
+        '"I\'ll ...", "my ..." -> `you`; `@Dana ...`, "Dana to ...", "Dana: ..." -> Dana. '
+        "Items whose words do not say are not scored; passes when none says. Its own reading "
+        "of the task text, not the loader's."
+    )
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        from companion.evals.structured import owners
+
+        by_key = {_item_key(a.path, a.line): a for a in (ev.action_items or [])}
+        carried = []
+        for s in (ev.structured or {}).get("sections", []):
+            for i in s.get("items", []):
+                src = i.get("source") or {}
+                a = by_key.get(_item_key(src.get("path", ""), src.get("line_start") or 0))
+                if i.get("kind") == "action_item" and a is not None:
+                    carried.append((a.text, i.get("owner")))
+        got = owners(carried)
+        if got.score is None:
+            return self.result(True, 1.0, got.detail)
+        return self.verdict_result(got, ok=not got.failing, score=got.score)
+
+
 # ------------------------------------------------------------------------- substance (socratic)
 
 
