@@ -199,11 +199,18 @@ def build_agenda(
     # streams as soon as it is written: the model's, else one the program composes from the
     # PM's own topic, else the bank's.
     stems: dict[str, str] = data["stems"]
+    # The model writes the questions of the (at most three) sections the PM's topics landed
+    # in; one small call each on 2 cores is ~6 s, so the rest are composed from the topics.
+    by_model = sorted(
+        (t for t in titles if t in stems and any(place(x.kind, titles) == t for x in topics)),
+        key=lambda t: (-sum(place(x.kind, titles) == t for x in topics), titles.index(t)),
+    )[:3]
     fallbacks = 0
     for n, (title, mins) in enumerate(zip(titles, minutes, strict=True)):
         if title in stems:
             mine = [t for t in topics if place(t.kind, titles) == title]
-            question = _suggest(title, stems[title], mine, topics, inputs, provider=provider,
+            question = _suggest(title, stems[title], mine, topics, inputs,
+                                provider=provider if title in by_model else None,
                                 temperature=temperature, tier=tier)
             if question is None and not items[title]:
                 question = AgendaItem(text=data["fallback"][title], kind="question", origin="bank")
@@ -244,7 +251,9 @@ def _suggest(
                 variables={
                     "person": inputs.person,
                     "relationship": RELATIONSHIP_LABELS[inputs.relationship],
-                    "on_mind": " ".join(" ".join(t.sentence for t in focus).split())[:500],
+                    # The whole text every time: the calls then share their prompt up to the
+                    # slot line and llama.cpp reuses that prefix.
+                    "on_mind": " ".join(inputs.on_mind.split())[:500],
                 },
                 temperature=temperature,
                 tier=tier,

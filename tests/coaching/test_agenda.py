@@ -134,33 +134,46 @@ def test_sections_stream_in_order_and_join_to_the_final_markdown():
     assert parts[0].startswith("# 1:1 with Dana") and parts[1].startswith("## Check-in")
 
 
-def test_model_questions_are_the_models_and_failed_ones_are_composed_from_the_topic():
-    stems = {
-        "Wins": "What are you most proud of in",
-        "Blockers": "What is getting in the way of",
-        "Decisions needed": "What is still undecided about",
-        "Growth and career": "What skills do you want to build through",
-        "Feedback both ways": "What could I do differently to support",
-    }
-    good = {"Blockers": '{"q": "What is getting in the way of the checkout redesign?"}'}
-    replies = []
-    for title, stem in stems.items():
-        # A reply that fails twice (it speaks as "we") leaves the slot to the program.
-        bad = f'{{"q": "{stem} our plan for it?"}}'
-        replies += [good[title]] if title in good else [bad, bad]
-    provider = ScriptedProvider(replies)
+STEMS = {
+    "Wins": "What are you most proud of in",
+    "Blockers": "What is getting in the way of",
+    "Decisions needed": "What is still undecided about",
+    "Growth and career": "What skills do you want to build through",
+    "Feedback both ways": "What could I do differently to support",
+}
+
+
+def _asked(agenda):
+    return {s.title: i for s in agenda.sections for i in s.items
+            if i.kind == "question" and s.title != "Check-in"}
+
+
+def test_the_model_asks_where_the_topics_are_and_the_program_composes_the_rest():
+    provider = ScriptedProvider(['{"q": "What is getting in the way of the redesign launch?"}'])
     agenda, fallbacks = build_agenda(
         AgendaInputs(person="Dana", on_mind=ON_MIND), provider=provider, knowledge=None,
         today=dt.date(2026, 10, 1),
     )
-    asked = {s.title: i for s in agenda.sections for i in s.items
-             if i.kind == "question" and s.title != "Check-in"}
+    asked = _asked(agenda)
+    assert len(provider.history) == 1  # one call: the blocker's section
     assert asked["Blockers"].origin == "model"
-    assert asked["Blockers"].text == "What is getting in the way of the checkout redesign?"
+    assert asked["Blockers"].text == "What is getting in the way of the redesign launch?"
     for title in ("Wins", "Decisions needed", "Growth and career", "Feedback both ways"):
         assert asked[title].origin == "program", title
-        assert asked[title].text == f"{stems[title]} the checkout redesign?"
+        assert asked[title].text == f"{STEMS[title]} the checkout redesign?"
     assert fallbacks == 0
+
+
+def test_a_model_question_that_fails_twice_is_replaced_by_one_from_the_topic():
+    bad = '{"q": "What is getting in the way of our plan?"}'  # speaks as "we"
+    provider = ScriptedProvider([bad, bad])
+    agenda, _ = build_agenda(AgendaInputs(person="Dana", on_mind=ON_MIND), provider=provider,
+                             knowledge=None, today=dt.date(2026, 10, 1))
+    assert len(provider.history) == 2  # asked again once, with the reason
+    assert "speaks as 'we'" in provider.history[1]["messages"][-1].content
+    blockers = _asked(agenda)["Blockers"]
+    assert (blockers.origin, blockers.text) == (
+        "program", "What is getting in the way of the checkout redesign?")
 
 
 def test_without_anything_on_your_mind_the_bank_asks():
