@@ -201,10 +201,14 @@ def build_agenda(
     stems: dict[str, str] = data["stems"]
     # The model writes the questions of the (at most three) sections the PM's topics landed
     # in; one small call each on 2 cores is ~6 s, so the rest are composed from the topics.
+    # Sections without a topic come after, so a worry placed in the check-in still gets two.
     by_model = sorted(
-        (t for t in titles if t in stems and any(place(x.kind, titles) == t for x in topics)),
+        (t for t in titles if t in stems),
         key=lambda t: (-sum(place(x.kind, titles) == t for x in topics), titles.index(t)),
-    )[:3]
+    )
+    by_model = [t for t in by_model if any(place(x.kind, titles) == t for x in topics)][:3] or (
+        by_model[:2] if topics else []
+    )
     fallbacks = 0
     for n, (title, mins) in enumerate(zip(titles, minutes, strict=True)):
         if title in stems:
@@ -263,7 +267,7 @@ def _suggest(
             got = {}
         if got.get("q"):
             return AgendaItem(text=str(got["q"]), kind="question", origin="model")
-    if focus[0].anchor != "this":
+    if len(focus[0].anchor.split()) >= 2:  # "the checkout redesign", never a bare "night"
         text = f"{stem} {focus[0].anchor}?"
         if not grammar_problems(text) and not question_faults(text, sentences):
             return AgendaItem(text=text, kind="question", origin="program")

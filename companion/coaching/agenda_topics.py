@@ -97,24 +97,40 @@ def _says(tokens, person: str) -> str:
     return re.sub(r"\s+", " ", text).replace("you 're", "you're")
 
 
+def _phrases(sent):
+    """Noun phrases: the parser's chunks, and each noun with the words before it that it
+    governs (the small parser loses "the mobile on-call rota" to the hyphen)."""
+    yield from ((list(c), c.root) for c in sent.noun_chunks)
+    for t in sent:
+        if t.pos_ in {"NOUN", "PROPN"}:
+            left = [x for x in t.subtree if x.i <= t.i]
+            if len(left) > 1 and left[-1].i - left[0].i == len(left) - 1:
+                yield left, t
+
+
 def _anchor(sent, person: str) -> str:
-    """The sentence's most contentful noun phrase, not the person and not a pronoun."""
+    """The sentence's most contentful noun phrase: not the person, not a pronoun, not a time
+    ("two weeks"), and not a bare noun ("night") when anything better exists."""
+    first = person.split()[0].lower()
     best, score = "", 0.0
-    for chunk in sent.noun_chunks:
-        root = chunk.root
-        if root.pos_ == "PRON" or root.lower_ in {person.lower(), "it", "this", "that"}:
+    for words, root in _phrases(sent):
+        if root.pos_ == "PRON" or root.lower_ in {first, "it", "this", "that"}:
             continue
-        words = [t for t in chunk if not t.is_stop and t.is_alpha]
-        if not words:
+        if root.ent_type_ in {"DATE", "TIME", "CARDINAL"} or any(t.like_num for t in words):
             continue
-        s = len(words) + (0.5 if any(t.dep_ == "compound" for t in chunk) else 0)
-        s -= 0.1 * chunk.start  # earlier is the subject of the sentence more often
+        content = [t for t in words if not t.is_stop and t.is_alpha]
+        if not content:
+            continue
+        s = len(content) + (0.5 if any(t.dep_ == "compound" for t in words) else 0)
+        s -= 0.02 * words[0].i  # earlier is the subject of the sentence more often
+        if len(words) == 1 and root.pos_ != "PROPN":
+            s -= 1.5  # a bare noun reads badly after "about" / "of"
         if s > score:
             # "the roadmap fight about custom dashboards": keep what the thing is about.
             about = [x for c in root.children if c.dep_ == "prep" and c.lower_ in {"about", "over"}
                      for x in c.subtree]
-            words = [*chunk, *about] if 0 < len(about) <= 4 else list(chunk)
-            best, score = _says(words, person), s
+            phrase = [*words, *about] if 0 < len(about) <= 4 else words
+            best, score = _says(phrase, person), s
     if best[:1].isupper() and best.split()[0].lower() in {"the", "a", "an", "this", "that"}:
         best = best[:1].lower() + best[1:]
     if best.lower().startswith(("a ", "an ")):
@@ -353,8 +369,10 @@ def rewrite(sentence: str, person: str, relationship: str, before: str = "") -> 
         lead = f"Decide {what}" if what else f"Agree a decision on {anchor}"
         if theirs and not whether:
             lead = f"Ask {name} for a decision {what}" if what else f"Ask {name} to decide on {anchor}"
+        if what and not whether:
+            anchor = what.split(" ", 1)[1]  # what the decision is on, for the questions
     elif kind == "wellbeing":
-        lead = (f"Talk about how you are coping with {anchor}" if theirs
+        lead = (f"Ask {name} for support with {anchor}" if theirs
                 else f"Check how {name} is coping")
     elif kind == "blocker":
         lead = f"Talk through what is happening with {anchor}"

@@ -896,7 +896,9 @@ class OwnersRight(_Share):
                 a = by_key.get(_item_key(src.get("path", ""), src.get("line_start") or 0))
                 if i.get("kind") == "action_item" and a is not None:
                     carried.append((a.text, i.get("owner")))
-        got = owners(carried)
+        people = {str(ev.inputs.get("person") or "")}
+        people |= {n.strip() for a in ev.action_items or [] for n in (a.person or "").split(",")}
+        got = owners(carried, people)
         if got.score is None:
             return self.result(True, 1.0, got.detail)
         return self.verdict_result(got, ok=not got.failing, score=got.score)

@@ -166,26 +166,29 @@ def pasted(items: Iterable[tuple[str, str]], on_mind: str) -> Verdict:
 _ME_NAMES = {"myself", "me", "i"}
 
 
-def expected_owner(text: str) -> str | None:
+def expected_owner(text: str, names: Iterable[str] = ()) -> str | None:
     """Who owns a task line by its words alone: `@Myself` / "I'll ..." / "my" are yours,
-    `@Dana ...` / "Dana to ..." / "Dana: ..." are Dana's; None when the words do not say."""
+    `@Dana ...` / "Dana to ..." / "Dana: ..." are Dana's (when Dana is one of `names`, so
+    "Talk to ..." is nobody's); None when the words do not say."""
     at = re.match(r"\s*@(\w+)", text)
     if at:
         return "you" if at.group(1).lower() in _ME_NAMES else at.group(1)
     if re.search(r"@(myself|me)\b", text, re.I):
         return "you"
     named = re.match(r"\s*([A-Z][a-z]+)(?::|\s+(?:to|will|should)\s)", text)
-    if named and named.group(1).lower() not in {"need", "try", "ask", "send", "how", "what"}:
+    known = {n.split()[0].casefold() for n in names if n.strip()}
+    if named and named.group(1).casefold() in known:
         return named.group(1)
     if set(_tokens(text)) & {"i", "i'll", "i'm", "i've", "me", "my", "myself"}:
         return "you"
     return None
 
 
-def owners(carried: Iterable[tuple[str, str | None]]) -> Verdict:
+def owners(carried: Iterable[tuple[str, str | None]], names: Iterable[str] = ()) -> Verdict:
     """(task text, owner shown) of the carried items: the share whose shown owner is the one
-    the words say (items whose words do not say are not scored)."""
-    judged = [(t, o, want) for t, o in carried if (want := expected_owner(t)) is not None]
+    the words say (items whose words do not say are not scored); `names` are the people."""
+    names = list(names)
+    judged = [(t, o, want) for t, o in carried if (want := expected_owner(t, names)) is not None]
     if not judged:
         return Verdict(None, "no item says whose it is")
     failing = [f"{t} (owner {o!r}, should be {w!r})" for t, o, w in judged

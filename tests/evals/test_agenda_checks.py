@@ -24,9 +24,10 @@ def test_owners_are_read_from_the_task_words():
     assert expected_owner("I'll send the deck") == "you"
     assert expected_owner("Ask my manager about QA") == "you"
     assert expected_owner("@Dana update the checklist") == "Dana"
-    assert expected_owner("Dana to book the session") == "Dana"
+    assert expected_owner("Dana to book the session", ["Dana"]) == "Dana"
+    assert expected_owner("Talk to the eng manager", ["Dana"]) is None
     assert expected_owner("Follow up on the vendor contract") is None
     got = owners([("I'll send the deck", "Dana"), ("Dana to book it", "Dana Lee"),
-                  ("Follow up", "Dana")])
+                  ("Follow up", "Dana")], ["Dana Lee"])
     assert got.score == 0.5 and "should be 'you'" in got.failing[0]
     assert owners([("Follow up", "Dana")]).score is None
