@@ -145,7 +145,8 @@ def _whether(sent, person: str) -> str | None:
             clause = [x for x in sent if x.i >= t.i and not x.is_punct]
             stop = next((x.i for x in clause if x.dep_ == "cc" and x.lower_ in {"and", "but"}
                          and x.i > t.i + 2), None)
-            return _says([x for x in clause if stop is None or x.i < stop], person).lower()
+            text = _says([x for x in clause if stop is None or x.i < stop], person)
+            return text[:1].lower() + text[1:]  # "Whether ..." opens the fragment; "January" stays
     should = next((t for t in sent if t.lower_ == "should"), None)
     if should is not None:
         verb = should.head

@@ -22,6 +22,8 @@ FIRST_PERSON = re.compile(r"\b(I|I'm|I'll|my|me|we|our|us)\b")
         ("Dana", "my_report",
          "I think we should move the launch but I'm not sure Dana will agree about the risk.",
          "Decide whether to move the launch: you're not sure Dana will agree about the risk"),
+        ("Dana", "my_report", "Whether to move the launch to January.",
+         "Decide whether to move the launch to January: hear Dana's view first"),
         ("Dana", "my_report", "I'm worried my report is burning out.",
          "Check how Dana is coping: you are worried Dana is burning out"),
         ("Priya", "my_manager",
