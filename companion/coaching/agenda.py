@@ -1,4 +1,4 @@
-"""1:1 agendas: the program owns sections, minutes and facts; the model only finishes questions."""
+"""1:1 agendas: the program owns sections, minutes, facts and topics; the model only writes questions."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
+from companion.coaching.agenda_topics import Topic, overlap, place, rewrite_all
 from companion.coaching.generate import Slot, write_questions
+from companion.coaching.listening.grammar import grammar_problems
 from companion.coaching.prompts import load_prompt
 from companion.coaching.schemas import (
     RELATIONSHIP_LABELS,
@@ -15,6 +17,7 @@ from companion.coaching.schemas import (
     AgendaItem,
     AgendaSection,
     SourceRef,
+    section_markdown,
 )
 from companion.llm.base import LLMError, Provider
 
@@ -61,50 +64,6 @@ SECTIONS: dict[str, list[tuple[str, float]]] = {
     ],
 }
 
-_TOPIC_RULES: list[tuple[str, re.Pattern]] = [
-    (
-        "Blockers",
-        re.compile(
-            r"\b(block|stuck|waiting|depend|behind|slip|delay|risk|problem|issue|struggl|late)",
-            re.I,
-        ),
-    ),
-    (
-        "Decisions needed",
-        re.compile(
-            r"\b(decid|decision|whether|choose|choice|approv|sign[- ]?off|trade[- ]?off|priorit|budget|headcount)",
-            re.I,
-        ),
-    ),
-    (
-        "Wins",
-        re.compile(
-            r"\b(shipped|launched|win|won|proud|landed|closed|celebrat|success|great)", re.I
-        ),
-    ),
-    (
-        "Growth and career",
-        re.compile(r"\b(promot|career|grow|learn|skill|stretch|level|ladder|goal)", re.I),
-    ),
-    ("Feedback both ways", re.compile(r"\b(feedback|review|perform|expectation)", re.I)),
-]
-_MENTOR_TOPIC = "Topic of the day"
-
-
-def split_topics(on_mind: str) -> list[str]:
-    parts = re.split(r"(?<=[.!?;])\s+|\n+|\s+-\s+|^\s*[-*]\s+", on_mind.strip(), flags=re.M)
-    return [p.strip(" -*;") for p in parts if p and len(p.strip(" -*;").split()) >= 2]
-
-
-def place_topic(topic: str, titles: list[str]) -> str:
-    if _MENTOR_TOPIC in titles:
-        return "Goals" if re.search(r"\b(goal|aim|objective)", topic, re.I) else _MENTOR_TOPIC
-    for title, pattern in _TOPIC_RULES:
-        if title in titles and pattern.search(topic):
-            return title
-    return "Decisions needed" if "Decisions needed" in titles else titles[-2]
-
-
 def timeboxes(weights: list[float], total: int) -> list[int]:
     """Whole minutes, at least one each, that add up exactly to `total` (largest remainder)."""
     n = len(weights)
@@ -126,15 +85,15 @@ def max_carried(minutes: int) -> int:
 
 
 def carried_items(items: list, minutes: int, today: str) -> tuple[list, int]:
-    """(the items to carry, how many were left out). All of them when they fit; otherwise the
-    most urgent: overdue first, then by priority and due date, newest note first on ties."""
+    """(the items to carry, how many were left out), most urgent first: overdue, then by
+    priority and due date, newest note first on ties; the first `max_carried` of them."""
     limit = max_carried(minutes)
-    if len(items) <= limit:
-        return list(items), 0
     ranked = sorted(items, key=lambda a: getattr(a, "date", None) or "", reverse=True)
     if all(hasattr(a, "urgency") for a in ranked):
         ranked.sort(key=lambda a: a.urgency(today))
-    return ranked[:limit], len(items) - limit
+    # Ranked even when all fit: the PM walks the list top down and the overdue item is the one
+    # the meeting must not run out of time for.
+    return ranked[:limit], max(0, len(items) - limit)
 
 
 def _owner(a) -> str | None:
@@ -206,49 +165,13 @@ def build_agenda(
             AgendaItem(text=f"No open action items with {inputs.person} in your notes.")
         )
 
-    for topic in split_topics(inputs.on_mind):
-        items[place_topic(topic, titles)].append(AgendaItem(text=topic, kind="topic"))
+    topics = rewrite_all(inputs.on_mind, inputs.person, inputs.relationship)
+    for topic in topics:
+        items[place(topic.kind, titles)].append(AgendaItem(text=topic.text, kind="topic"))
 
     items["Check-in"].append(
         AgendaItem(text=data["fallback"]["Check-in"], kind="question", origin="bank")
     )
-
-    # Suggested questions: model-finished stems for the sections the user's topics landed in.
-    stems: dict[str, str] = data["stems"]
-    candidates = [t for t in titles if t in stems]
-    chosen = sorted(
-        candidates, key=lambda t: (-sum(i.kind == "topic" for i in items[t]), titles.index(t))
-    )[:3]
-    fallbacks = 0
-    questions: dict[str, str | None] = dict.fromkeys(chosen)
-    if provider is not None and inputs.on_mind.strip():
-        slots = [Slot(key=f"q{i}", stem=stems[t], purpose=t.lower()) for i, t in enumerate(chosen)]
-        try:
-            got = write_questions(
-                provider,
-                "agenda-questions",
-                slots,
-                variables={
-                    "person": inputs.person,
-                    "relationship": RELATIONSHIP_LABELS[inputs.relationship],
-                    "on_mind": " ".join(inputs.on_mind.split())[:500],
-                },
-                temperature=temperature,
-            )
-            questions = {t: got[f"q{i}"] for i, t in enumerate(chosen)}
-        except LLMError:
-            pass
-    for title in titles:
-        if title in ("Check-in", ACTIONS, "Next steps"):
-            continue
-        q = questions.get(title)
-        origin = "model"
-        if q is None and (title in chosen or not items[title]):
-            q, origin = data["fallback"][title], "bank"
-            fallbacks += title in chosen
-        if q:
-            items[title].append(AgendaItem(text=q, kind="question", origin=origin))
-
     items["Next steps"].append(
         AgendaItem(text="Agree owners and dates for anything new.", kind="topic")
     )
@@ -261,16 +184,119 @@ def build_agenda(
 
     weights = [w + (0.5 * max(0, len(open_items) - 1) if t == ACTIONS else 0) for t, w in plan]
     minutes = timeboxes(weights, inputs.duration_minutes)
-    sections = [
-        AgendaSection(title=t, minutes=m, items=items[t])
-        for t, m in zip(titles, minutes, strict=True)
-    ]
     agenda = Agenda(
         person=inputs.person,
         relationship=inputs.relationship,
         duration_minutes=inputs.duration_minutes,
-        date=(today or dt.date.today()).isoformat(),
-        sections=sections,
+        date=day,
+        sections=[],
         sources=[i.source for i in items[ACTIONS] if i.source],
     )
+    emit = on_part or (lambda _part: None)
+    emit(agenda.head_markdown())
+
+    # One suggested question per section, asked as the section is reached, so each section
+    # streams as soon as it is written: the model's, else one the program composes from the
+    # PM's own topic, else the bank's.
+    stems: dict[str, str] = data["stems"]
+    # The model writes the questions of the (at most three) sections the PM's topics landed
+    # in; one small call each on 2 cores is ~6 s, so the rest are composed from the topics.
+    # Sections without a topic come after, so a worry placed in the check-in still gets two.
+    by_model = sorted(
+        (t for t in titles if t in stems),
+        key=lambda t: (-sum(place(x.kind, titles) == t for x in topics), titles.index(t)),
+    )
+    by_model = [t for t in by_model if any(place(x.kind, titles) == t for x in topics)][:3] or (
+        by_model[:2] if topics else []
+    )
+    fallbacks = 0
+    for n, (title, mins) in enumerate(zip(titles, minutes, strict=True)):
+        if title in stems:
+            mine = [t for t in topics if place(t.kind, titles) == title]
+            question = _suggest(title, stems[title], mine, topics, inputs,
+                                provider=provider if title in by_model else None,
+                                temperature=temperature, tier=tier)
+            if question is None and not items[title]:
+                question = AgendaItem(text=data["fallback"][title], kind="question", origin="bank")
+            if question is not None:
+                fallbacks += question.origin == "bank"
+                items[title].append(question)
+        section = AgendaSection(title=title, minutes=mins, items=items[title])
+        agenda.sections.append(section)
+        part = section_markdown(section)
+        emit(part if n < len(titles) - 1 else part.rstrip() + "\n")
     return agenda, fallbacks
+
+
+def _suggest(
+    title: str,
+    stem: str,
+    mine: list[Topic],
+    topics: list[Topic],
+    inputs: AgendaInputs,
+    *,
+    provider: Provider | None,
+    temperature: float,
+    tier: str,
+) -> AgendaItem | None:
+    """This section's suggested question, or None when there is nothing of the PM's to ask
+    about (the caller then uses the bank's)."""
+    if not topics:
+        return None
+    focus = mine or topics
+    sentences = [t.sentence for t in topics]
+    if provider is not None:
+        slot = Slot(key="q", stem=stem, purpose=f"{title.lower()}, about {focus[0].anchor}")
+        try:
+            got = write_questions(
+                provider,
+                "agenda-questions",
+                [slot],
+                variables={
+                    "person": inputs.person,
+                    "relationship": RELATIONSHIP_LABELS[inputs.relationship],
+                    # The whole text every time: the calls then share their prompt up to the
+                    # slot line and llama.cpp reuses that prefix.
+                    "on_mind": " ".join(inputs.on_mind.split())[:500],
+                },
+                temperature=temperature,
+                tier=tier,
+                vet=lambda _slot, text: question_faults(text, sentences),
+            )
+        except LLMError:
+            got = {}
+        if got.get("q"):
+            return AgendaItem(text=str(got["q"]), kind="question", origin="model")
+    if len(focus[0].anchor.split()) >= 2:  # "the checkout redesign", never a bare "night"
+        text = f"{stem} {focus[0].anchor}?"
+        if not grammar_problems(text) and not question_faults(text, sentences):
+            return AgendaItem(text=text, kind="question", origin="program")
+    return None
+
+
+_WE = re.compile(r"\b(we|our|us|ours)\b", re.I)
+
+
+def question_faults(text: str, sentences: list[str]) -> list[str]:
+    """The agenda's own reasons to reject a suggested question: it repeats what the PM wrote,
+    speaks as "we", or names nothing of what is on the PM's mind."""
+    faults = []
+    if any(overlap(text, s) >= 0.8 for s in sentences):
+        faults.append("repeats the on-mind text")
+    if _WE.search(text):
+        faults.append("speaks as 'we'")
+    mind = {w for s in sentences for w in re.findall(r"[a-z][a-z'-]{3,}", s.lower())}
+    words = set(re.findall(r"[a-z][a-z'-]{3,}", text.lower()))
+    if not (words & mind - _COMMON):
+        faults.append("names nothing of what is on your mind")
+    return faults
+
+
+# Words too common to show that a question is about the PM's situation.
+_COMMON = {"what", "that", "this", "with", "from", "about", "have", "been", "your", "they",
+           "their", "there", "would", "could", "should", "will", "want", "need", "think",
+           "know", "make", "like", "just", "more", "most", "some", "into", "than", "then",
+           "when", "where", "which", "while", "still", "getting", "going", "things", "thing",
+           "work", "time", "help", "support", "differently", "proud", "decide", "undecided",
+           "skills", "build", "progress", "tried", "assuming", "doing", "really"}
+

@@ -13,7 +13,6 @@ from companion.coaching.guard import question_problems
 from companion.coaching.prompts import load_prompt
 from companion.llm.base import ChatMessage, LLMError, Provider
 
-
 log = logging.getLogger(__name__)
 
 

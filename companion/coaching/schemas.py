@@ -91,37 +91,44 @@ class Agenda(BaseModel):
     sections: list[AgendaSection]
     sources: list[SourceRef] = Field(default_factory=list)
 
-    def to_markdown(self) -> str:
+    def head_markdown(self) -> str:
         who = RELATIONSHIP_LABELS[self.relationship]
-        out = [
-            f"# 1:1 with {self.person} ({who}) — {self.date}",
-            "",
-            f"{self.duration_minutes} minutes.",
-            "",
-        ]
-        for section in self.sections:
-            out.append(f"## {section.title} ({section.minutes} min)")
-            out.append("")
-            for item in section.items:
-                if item.kind == "action_item":
-                    line = f"- [ ] {item.text}"
-                elif item.kind == "question":
-                    line = f"- *Ask:* {item.text}"
-                else:
-                    line = f"- {item.text}"
-                if item.owner and item.kind == "action_item":
-                    line += f" — owner: {item.owner}"
-                if item.source:
-                    line += (
-                        f" ({item.source.path}:{item.source.line_start})"
-                        if item.kind == "action_item"
-                        else f" [{item.source.label}]"
-                    )
-                out.append(line)
-            if not section.items:
-                out.append("- (open)")
-            out.append("")
-        return "\n".join(out).rstrip() + "\n"
+        return (
+            f"# 1:1 with {self.person} ({who}) — {self.date}\n\n{self.duration_minutes} minutes.\n\n"
+        )
+
+    def markdown_parts(self) -> list[str]:
+        """The header, then one part per section, in the order they are built; the parts
+        joined are exactly `to_markdown()` (the last one ends on a single newline)."""
+        parts = [self.head_markdown(), *[section_markdown(s) for s in self.sections]]
+        parts[-1] = parts[-1].rstrip() + "\n"
+        return parts
+
+    def to_markdown(self) -> str:
+        return "".join(self.markdown_parts())
+
+
+def section_markdown(section: AgendaSection) -> str:
+    out = [f"## {section.title} ({section.minutes} min)", ""]
+    for item in section.items:
+        if item.kind == "action_item":
+            line = f"- [ ] {item.text}"
+        elif item.kind == "question":
+            line = f"- *Ask:* {item.text}"
+        else:
+            line = f"- {item.text}"
+        if item.owner and item.kind == "action_item":
+            line += f" — owner: {item.owner}"
+        if item.source:
+            line += (
+                f" ({item.source.path}:{item.source.line_start})"
+                if item.kind == "action_item"
+                else f" [{item.source.label}]"
+            )
+        out.append(line)
+    if not section.items:
+        out.append("- (open)")
+    return "\n".join(out) + "\n\n"
 
 
 # -- JTBD interview guide ---------------------------------------------------------------------

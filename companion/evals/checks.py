@@ -424,7 +424,9 @@ class CarriesActionItems(Check):
     description = (
         "Every open action item of `person` in the scenario's notes (see the notes convention "
         'below) appears in the agenda as a carried item, and no item of another person and no '
-        'done item is carried. Needs `notes`; `person` must equal `inputs.person`.'
+        'done item is carried. Needs `notes`; `person` must equal `inputs.person`. When more '
+        'are open than fit, the ones left out must be counted in an "N more open item(s)" line '
+        '(`carries_urgent` checks the urgent ones are among those carried).'
     )
     person: Name
 
@@ -476,6 +478,14 @@ class CarriesActionItems(Check):
             elif not person_matches(match.person, self.person):
                 wrong.append(f"{match.person or 'nobody'}'s item {short(match.text, 60)!r}")
         missing = [a for a in expected if _item_key(a.path, a.line) not in carried_keys]
+        counted = [
+            int(m.group(1))
+            for section in (ev.structured or {}).get("sections", [])
+            for item in section.get("items", [])
+            if (m := re.match(r"(\d+) more open item", str(item.get("text", ""))))
+        ]
+        if missing and counted == [len(missing)] and carried:
+            missing = []  # left out for time, and said so
         found = len(expected) - len(missing)
         score = (found / len(expected) if expected else 1.0) * (0.5 if wrong else 1.0)
         notes = [f"carried {found}/{len(expected)} open item(s) of {self.person}"]
@@ -484,6 +494,49 @@ class CarriesActionItems(Check):
         if wrong:
             notes.append("should not carry: " + "; ".join(wrong[:3]))
         return self.result(not missing and not wrong, score, "; ".join(notes))
+
+
+@register
+class CarriesUrgent(Check):
+    check: Literal["carries_urgent"] = "carries_urgent"
+    modes = frozenset({'agenda'})
+    parameters = '`person`: string (required)'
+    description = (
+        "Every open action item of `person` in the notes that is overdue on the agenda's date "
+        "or of highest/high priority is carried, and the carried items list them before the "
+        "others (for meetings with more open items than fit). Needs `notes`."
+    )
+    person: Name
+
+    def rules(self, scenario: Scenario) -> list[tuple[Loc, str]]:
+        return [] if scenario.notes is not None else [((), "carries_urgent needs a notes folder")]
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        from companion.knowledge.loader import person_matches
+
+        if ev.action_items is None:
+            return self.result(False, 0.0, "no action items recorded for this run (no notes index)")
+        today = str((ev.structured or {}).get("date", ""))
+        urgent = {
+            _item_key(a.path, a.line) for a in ev.action_items
+            if not a.done and person_matches(a.person, self.person)
+            and ((a.due and str(a.due) < today) or a.priority in {"highest", "high"})
+        }
+        carried = [
+            _item_key((i.get("source") or {}).get("path", ""),
+                      (i.get("source") or {}).get("line_start") or 0)
+            for s in (ev.structured or {}).get("sections", [])
+            for i in s.get("items", []) if i.get("kind") == "action_item"
+        ]
+        missing = urgent - set(carried)
+        lead = set(carried[: len(urgent)])
+        found = len(urgent) - len(missing)
+        ordered = not missing and lead == urgent
+        score = (found / len(urgent) if urgent else 1.0) * (1.0 if ordered else 0.5)
+        notes = [f"carried {found}/{len(urgent)} overdue or high-priority item(s)"]
+        if not ordered and not missing:
+            notes.append("but not first")
+        return self.result(not missing and ordered, score, "; ".join(notes))
 
 
 @register
@@ -824,6 +877,65 @@ def _stem_words(text: str) -> set[str]:
                 break
         out.add(w[:-1] if w.endswith("e") and len(w) > 3 else w)
     return out
+
+
+@register
+class NoPastedText(_Share):
+    check: Literal["no_pasted_text"] = "no_pasted_text"
+    modes = frozenset({"agenda"})
+    parameters = "`min`: number 0..1 (default 1.0)"
+    description = (
+        "The share of the agenda's topics and suggested questions that are rewritten, not "
+        "pasted: none shares >= 80% of its words with one sentence of what is on the PM's "
+        'mind, and no topic speaks in the first person ("I", "my", "we"), is >= `min`. Its '
+        "own word lists (`companion.evals.structured`)."
+    )
+    min: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        from companion.evals.structured import pasted
+
+        items = [
+            (str(i.get("kind")), str(i.get("text", "")))
+            for s in (ev.structured or {}).get("sections", [])
+            for i in s.get("items", [])
+            if i.get("kind") in {"topic", "question"}
+        ]
+        got = pasted(items, str(ev.inputs.get("on_mind") or ""))
+        if got.score is None:
+            return self.result(False, 0.0, "the agenda has no topics or questions")
+        return self.verdict_result(got, ok=got.score >= self.min, score=got.score)
+
+
+@register
+class OwnersRight(_Share):
+    check: Literal["owners_right"] = "owners_right"
+    modes = frozenset({"agenda"})
+    parameters = "-"
+    description = (
+        "Every carried action item whose words say whose it is has that owner: `@Myself`, "
+        '"I\'ll ...", "my ..." -> `you`; `@Dana ...`, "Dana to ...", "Dana: ..." -> Dana. '
+        "Items whose words do not say are not scored; passes when none says. Its own reading "
+        "of the task text, not the loader's."
+    )
+
+    def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        from companion.evals.structured import owners
+
+        by_key = {_item_key(a.path, a.line): a for a in (ev.action_items or [])}
+        carried = []
+        for s in (ev.structured or {}).get("sections", []):
+            for i in s.get("items", []):
+                src = i.get("source") or {}
+                a = by_key.get(_item_key(src.get("path", ""), src.get("line_start") or 0))
+                if i.get("kind") == "action_item" and a is not None:
+                    carried.append((a.text, i.get("owner")))
+        people = {str(ev.inputs.get("person") or "")}
+        people |= {n.strip() for a in ev.action_items or [] for n in (a.person or "").split(",")}
+        got = owners(carried, people)
+        if got.score is None:
+            return self.result(True, 1.0, got.detail)
+        return self.verdict_result(got, ok=not got.failing, score=got.score)
 
 
 # ------------------------------------------------------------------------- substance (socratic)

@@ -125,3 +125,73 @@ def bank_share(origins: Iterable[str]) -> Verdict:
         return Verdict(None, "no probes")
     bank = sum(o == "bank" for o in origins)
     return Verdict(bank / len(origins), f"{bank}/{len(origins)} from the bank")
+
+
+# -- agendas: nothing pasted, owners right ------------------------------------------------------
+
+_FIRST_PERSON = {"i", "i'm", "i'll", "i've", "i'd", "me", "my", "mine", "myself", "we", "we're",
+                 "we'll", "we've", "our", "ours", "us", "ourselves"}
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:['’][a-z]+)?", text.lower().replace("’", "'"))
+
+
+def sentences_of(text: str) -> list[str]:
+    """The PM's text cut at sentence ends, semicolons, new lines and bullets."""
+    parts = re.split(r"(?<=[.!?;])\s+|\n+|^\s*[-*]\s+", text.strip(), flags=re.M)
+    return [p.strip() for p in parts if len(_tokens(p)) >= 2]
+
+
+def pasted(items: Iterable[tuple[str, str]], on_mind: str) -> Verdict:
+    """(kind, text) of an agenda's topics and questions: the share that neither repeat an
+    on-mind sentence (>= 80% of the item's words are words of one sentence) nor, for topics,
+    speak in the first person."""
+    sents = [set(_tokens(s)) for s in sentences_of(on_mind)]
+    items = [(k, t) for k, t in items if t.strip()]
+    if not items:
+        return Verdict(None, "nothing to score")
+    failing = []
+    for kind, text in items:
+        words = _tokens(text)
+        share = max((sum(w in s for w in words) / len(words) for s in sents), default=0.0)
+        if share >= 0.8:
+            failing.append(f"{text} (pasted, {share:.0%})")
+        elif kind == "topic" and set(words) & _FIRST_PERSON:
+            failing.append(f"{text} (first person)")
+    ok = len(items) - len(failing)
+    return Verdict(ok / len(items), f"{ok}/{len(items)} rewritten", failing)
+
+
+_ME_NAMES = {"myself", "me", "i"}
+
+
+def expected_owner(text: str, names: Iterable[str] = ()) -> str | None:
+    """Who owns a task line by its words alone: `@Myself` / "I'll ..." / "my" are yours,
+    `@Dana ...` / "Dana to ..." / "Dana: ..." are Dana's (when Dana is one of `names`, so
+    "Talk to ..." is nobody's); None when the words do not say."""
+    at = re.match(r"\s*@(\w+)", text)
+    if at:
+        return "you" if at.group(1).lower() in _ME_NAMES else at.group(1)
+    if re.search(r"@(myself|me)\b", text, re.I):
+        return "you"
+    named = re.match(r"\s*([A-Z][a-z]+)(?::|\s+(?:to|will|should)\s)", text)
+    known = {n.split()[0].casefold() for n in names if n.strip()}
+    if named and named.group(1).casefold() in known:
+        return named.group(1)
+    if set(_tokens(text)) & {"i", "i'll", "i'm", "i've", "me", "my", "myself"}:
+        return "you"
+    return None
+
+
+def owners(carried: Iterable[tuple[str, str | None]], names: Iterable[str] = ()) -> Verdict:
+    """(task text, owner shown) of the carried items: the share whose shown owner is the one
+    the words say (items whose words do not say are not scored); `names` are the people."""
+    names = list(names)
+    judged = [(t, o, want) for t, o in carried if (want := expected_owner(t, names)) is not None]
+    if not judged:
+        return Verdict(None, "no item says whose it is")
+    failing = [f"{t} (owner {o!r}, should be {w!r})" for t, o, w in judged
+               if (o or "").split()[0:1] != [w] and (o or "").casefold() != w.casefold()]
+    ok = len(judged) - len(failing)
+    return Verdict(ok / len(judged), f"{ok}/{len(judged)} owners right", failing)

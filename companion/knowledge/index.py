@@ -48,7 +48,8 @@ from companion.storage import VERSION_KEY, Migration, SchemaError, open_versione
 
 # Bump when loading/chunking changes in a way that should re-index every file.
 # 2: Obsidian Tasks fields, participants/attendees and people folders (chunks are reused).
-PIPELINE_VERSION = "2"
+# 3: a task line with no @owner is read for one ("Dana to ...", "I'll ...", "Send Dana ...").
+PIPELINE_VERSION = "3"
 # The manifest's own layout; manifests from before it was recorded are version 1.
 # 2: action items carry Obsidian Tasks fields (status, owner, dates, priority, tags).
 MANIFEST_VERSION = 2

@@ -550,6 +550,38 @@ def parse_task(
     }
 
 
+_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I'll|I've|I'd|I’ll|I’m)\b|\b(?:me|my|myself|mine)\b", re.I)
+
+
+def implied_owner(
+    text: str, people: Iterable[str], me: Iterable[str] = DEFAULT_ME
+) -> tuple[str | None, str | None]:
+    """(whose, owner) of a task line that names no `@owner`, read from its words: "Dana to send
+    the deck" is Dana's; "I'll send the deck", "Ask my manager ..." and an imperative that
+    names one of the note's people after its first word ("Send Dana the deck", "Review Dana's
+    draft") are yours (you write your own to-dos that way); anything else is nobody's."""
+    me = tuple(me)
+    names = [p for p in people if p and not is_me(p, me)]
+    words = text.split()
+    if not words:
+        return None, None
+    for name in names:
+        for form in dict.fromkeys([name, name.split()[0]]):
+            n = len(form.split())
+            head = " ".join(words[:n]).rstrip(":,")
+            rest = words[n : n + 1]
+            if head.casefold() == form.casefold() and (
+                words[n - 1].endswith(":") or rest and rest[0].lower() in {"to", "will", "should"}
+            ):
+                return "them", name
+    if _FIRST_PERSON.search(text.replace("’", "'")):
+        return "you", None
+    later = " ".join(words[1:])
+    if any(re.search(rf"\b{re.escape(n.split()[0])}\b", later) for n in names):
+        return "you", None
+    return None, None
+
+
 def people_lookup(names: Iterable[str]) -> dict[str, str]:
     """casefolded name -> the name as written, for trimming `@Full Name` runs."""
     out: dict[str, str] = {}
@@ -591,6 +623,8 @@ def action_items(
         fields = parse_task(m.group(2).strip(), known=known, me=me)
         owner = fields["owner"]
         whose = None if owner is None else ("you" if is_me(owner, me) else "them")
+        if owner is None:
+            whose, owner = implied_owner(fields["text"], note.person, me)
         with_people = [owner] if whose == "them" else list(note_people)
         for name in fields["mentions"]:
             if not is_me(name, me) and name not in with_people:

@@ -95,10 +95,12 @@ class ActionItem(BaseModel):
     state: TaskState = "open"
     """`open`, `in_progress`, `done`, `cancelled`, or `other` for a custom status (kept as is)."""
     owner: str | None = None
-    """The `@Owner` as written (`Dana Lee`, `Myself`), None when the line names nobody."""
+    """The `@Owner` as written (`Dana Lee`, `Myself`), or the note's person a line opens with
+    ("Dana to ..."); None when the line names nobody."""
     whose: Literal["you", "them"] | None = None
-    """`you` when the owner is you (`@Myself`, `@me`, the `vault_owner` setting), `them` for
-    anyone else, None when nobody is named."""
+    """`you` when the owner is you (`@Myself`, `@me`, the `vault_owner` setting, or a line in
+    your own words: "I'll ...", "Send Dana ..."), `them` for anyone else, None when nobody is
+    named (`loader.implied_owner`)."""
     due: str | None = None
     """📅 due date."""
     scheduled: str | None = None

@@ -86,3 +86,30 @@ def test_full_names_do_not_match_another_person_with_the_same_first_name():
     assert loader.person_matches("Dana Lee", "Dana Lee")
     assert loader.person_matches("Dana Lee", "dana")
     assert not loader.person_matches("Dana Whitfield", "Dana Lee")
+
+
+def test_a_line_with_no_at_owner_is_read_for_one(tmp_path):
+    note = _note(
+        tmp_path,
+        "2026-09-25 checkout sync.md",
+        "---\nparticipants: [Myself, Dana, Marcus]\n---\n"
+        "- [ ] Dana to update the launch checklist\n"
+        "- [ ] Marcus: rerun the load test\n"
+        "- [ ] I'll send the deck to finance\n"
+        "- [ ] Send Dana the list of flaky tests\n"
+        "- [ ] Review Marcus's draft plan\n"
+        "- [ ] Ask my manager about QA budget\n"
+        "- [ ] @Myself book the retro\n"
+        "- [ ] Follow up on the vendor contract\n",
+    )
+    got = [(a.whose, a.owner, a.person) for a in loader.action_items(note)]
+    assert got == [
+        ("them", "Dana", "Dana"),
+        ("them", "Marcus", "Marcus"),
+        ("you", None, "Dana, Marcus"),
+        ("you", None, "Dana, Marcus"),
+        ("you", None, "Dana, Marcus"),
+        ("you", None, "Dana, Marcus"),
+        ("you", "Myself", "Dana, Marcus"),
+        (None, None, "Dana, Marcus"),  # nobody named: left to the reader, as before
+    ]

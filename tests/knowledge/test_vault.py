@@ -97,7 +97,7 @@ def test_the_agenda_carries_every_open_item_with_the_person_and_no_one_elses(ind
     assert _keys(kb.action_items(person=person, open_only=True)) == _keys(expected)
 
 
-def test_when_items_do_not_fit_the_overdue_and_urgent_come_first():
+def test_the_overdue_and_urgent_come_first_and_lead_when_items_do_not_fit():
     today = "2026-12-03"
 
     def item(n, due=None, priority=None, date="2026-11-01"):
@@ -114,7 +114,9 @@ def test_when_items_do_not_fit_the_overdue_and_urgent_come_first():
     chosen, left = carried_items(items, 10, today)
     assert left == len(items) - 5
     assert [a.line for a in chosen] == [20, 21, 22, 23, 8]  # then the newest note
-    assert carried_items(items[:3], 10, today) == (items[:3], 0)
+    # When all fit they are still ranked: the overdue one leads, then the newest note.
+    fit = [items[0], items[1], items[8]]
+    assert carried_items(fit, 10, today) == ([items[8], items[1], items[0]], 0)
 
 
 def test_the_actions_command_lists_open_items_with_whose_and_due(indexed, monkeypatch):

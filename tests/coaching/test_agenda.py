@@ -1,0 +1,195 @@
+"""1:1 agendas: on-mind text rewritten as topics, owners, ordering, streaming and origins."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from companion.coaching.agenda import build_agenda, question_faults
+from companion.coaching.agenda_topics import overlap, rewrite_all
+from companion.coaching.schemas import AgendaInputs
+from companion.knowledge.models import ActionItem
+from companion.llm.fake import ScriptedProvider
+
+FIRST_PERSON = re.compile(r"\b(I|I'm|I'll|my|me|we|our|us)\b")
+
+
+@pytest.mark.parametrize(
+    ("person", "relationship", "on_mind", "expected"),
+    [
+        ("Dana", "my_report",
+         "I think we should move the launch but I'm not sure Dana will agree about the risk.",
+         "Decide whether to move the launch: you're not sure Dana will agree about the risk"),
+        ("Dana", "my_report", "Whether to move the launch to January.",
+         "Decide whether to move the launch to January: hear Dana's view first"),
+        ("Dana", "my_report", "I'm worried my report is burning out.",
+         "Check how Dana is coping: you are worried Dana is burning out"),
+        ("Priya", "my_manager",
+         "I need a decision on the second designer headcount before Q1 planning locks.",
+         "Ask Priya for a decision on the second designer headcount: you need it before Q1 "
+         "planning locks"),
+        ("Grace", "mentor", "Whether to apply for the group PM opening now or wait a year.",
+         "Decide whether to apply for the group PM opening now or wait a year: you want "
+         "Grace's view"),
+        ("Ben", "my_manager",
+         "The reorg merges my team with Sunita's and I still don't know what my role will be.",
+         "Ask Ben about the reorg: you don't know what your role will be"),
+        ("Marta", "mentor",
+         "I have been back from parental leave for three weeks and it feels like everyone "
+         "moved on without me.",
+         "Talk through parental leave: you feel everyone moved on without you"),
+        ("Olu", "mentor",
+         "What I learnt from the Discord hour, and how to get the exec team to take the "
+         "accessibility complaints seriously.",
+         "Share what you learnt from the Discord hour; ask Olu about the accessibility "
+         "complaints"),
+        ("Kenji", "my_report",
+         "How Kenji's first month is going and whether his onboarding plan is too thin.",
+         "Ask Kenji about the first month; decide whether his onboarding plan is too thin"),
+    ],
+)
+def test_on_mind_sentences_become_second_person_topics_with_the_ask_explicit(
+    person, relationship, on_mind, expected
+):
+    (topic,) = rewrite_all(on_mind, person, relationship)
+    assert topic.text == expected
+    assert not FIRST_PERSON.search(topic.text)
+    assert overlap(topic.text, on_mind) < 0.8
+
+
+def test_topics_go_to_the_section_of_what_they_are():
+    agenda, _ = build_agenda(
+        AgendaInputs(person="Dana", relationship="my_report", on_mind=(
+            "I'm worried my report is burning out.\n"
+            "The checkout redesign slipped again.\n"
+            "Should we move the launch to November?\n"
+            "Dana's promotion case is due in October."
+        )),
+        provider=None, knowledge=None, today=dt.date(2026, 10, 1),
+    )
+    topics = {s.title: [i.text for i in s.items if i.kind == "topic"] for s in agenda.sections}
+    assert topics["Check-in"] == ["Check how Dana is coping: you are worried Dana is burning out"]
+    assert topics["Blockers"][0].startswith("Talk through what is happening with the checkout")
+    assert topics["Decisions needed"][0].startswith("Decide whether to move the launch")
+    assert topics["Growth and career"][0].startswith("Talk about Dana's promotion case")
+    text = agenda.to_markdown()
+    assert "I'm worried" not in text and "slipped again." not in text
+
+
+class Notes:
+    """The knowledge side of an agenda: just the open items with one person."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def action_items(self, person=None, open_only=True):
+        return list(self.items)
+
+
+def _item(line, text, *, whose=None, owner=None, due=None, priority=None, person="Dana"):
+    return ActionItem(text=text, done=False, person=person, path="2026-09-18-dana.md", line=line,
+                      date="2026-09-18", whose=whose, owner=owner, due=due, priority=priority)
+
+
+def test_your_own_items_are_yours_and_theirs_are_theirs():
+    notes = Notes([
+        _item(3, "Send Dana the deck", whose="you"),
+        _item(4, "book the retro", whose="you", owner="Myself"),
+        _item(5, "update the launch checklist", whose="them", owner="Dana"),
+        _item(6, "Follow up on the vendor contract"),  # nobody named in a note with Dana
+    ])
+    agenda, _ = build_agenda(AgendaInputs(person="Dana"), provider=None, knowledge=notes,
+                             today=dt.date(2026, 10, 1))
+    owners = {i.source.line_start: i.owner for s in agenda.sections for i in s.items
+              if i.kind == "action_item"}
+    assert owners == {3: "you", 4: "you", 5: "Dana", 6: "Dana"}
+    assert "— owner: you" in agenda.to_markdown()
+
+
+def test_overdue_and_high_priority_items_lead_the_action_items():
+    notes = Notes([
+        _item(3, "write up the autocomplete blocker"),
+        _item(4, "book the payments session", priority="high"),
+        _item(5, "send the experiment plan", due="2026-09-20", whose="you"),
+    ])
+    agenda, _ = build_agenda(AgendaInputs(person="Dana"), provider=None, knowledge=notes,
+                             today=dt.date(2026, 10, 1))
+    (actions,) = [s for s in agenda.sections if s.title == "Action items from last time"]
+    assert [i.source.line_start for i in actions.items] == [5, 4, 3]
+    assert "overdue" in actions.items[0].text
+
+
+ON_MIND = "The checkout redesign slipped again and I want to understand what got in the way."
+
+
+def test_sections_stream_in_order_and_join_to_the_final_markdown():
+    provider = ScriptedProvider(default='{"q": "What is getting in the way of the checkout redesign?"}')
+    parts: list[str] = []
+    agenda, _ = build_agenda(
+        AgendaInputs(person="Dana", on_mind=ON_MIND), provider=provider, knowledge=None,
+        today=dt.date(2026, 10, 1), on_part=parts.append,
+    )
+    assert len(parts) == 1 + len(agenda.sections)
+    assert "".join(parts) == agenda.to_markdown()
+    assert parts[0].startswith("# 1:1 with Dana") and parts[1].startswith("## Check-in")
+
+
+STEMS = {
+    "Wins": "What are you most proud of in",
+    "Blockers": "What is getting in the way of",
+    "Decisions needed": "What is still undecided about",
+    "Growth and career": "What skills do you want to build through",
+    "Feedback both ways": "What could I do differently to support",
+}
+
+
+def _asked(agenda):
+    return {s.title: i for s in agenda.sections for i in s.items
+            if i.kind == "question" and s.title != "Check-in"}
+
+
+def test_the_model_asks_where_the_topics_are_and_the_program_composes_the_rest():
+    provider = ScriptedProvider(['{"q": "What is getting in the way of the redesign launch?"}'])
+    agenda, fallbacks = build_agenda(
+        AgendaInputs(person="Dana", on_mind=ON_MIND), provider=provider, knowledge=None,
+        today=dt.date(2026, 10, 1),
+    )
+    asked = _asked(agenda)
+    assert len(provider.history) == 1  # one call: the blocker's section
+    assert asked["Blockers"].origin == "model"
+    assert asked["Blockers"].text == "What is getting in the way of the redesign launch?"
+    for title in ("Wins", "Decisions needed", "Growth and career", "Feedback both ways"):
+        assert asked[title].origin == "program", title
+        assert asked[title].text == f"{STEMS[title]} the checkout redesign?"
+    assert fallbacks == 0
+
+
+def test_a_model_question_that_fails_twice_is_replaced_by_one_from_the_topic():
+    bad = '{"q": "What is getting in the way of our plan?"}'  # speaks as "we"
+    provider = ScriptedProvider([bad, bad])
+    agenda, _ = build_agenda(AgendaInputs(person="Dana", on_mind=ON_MIND), provider=provider,
+                             knowledge=None, today=dt.date(2026, 10, 1))
+    assert len(provider.history) == 2  # asked again once, with the reason
+    assert "speaks as 'we'" in provider.history[1]["messages"][-1].content
+    blockers = _asked(agenda)["Blockers"]
+    assert (blockers.origin, blockers.text) == (
+        "program", "What is getting in the way of the checkout redesign?")
+
+
+def test_without_anything_on_your_mind_the_bank_asks():
+    agenda, fallbacks = build_agenda(AgendaInputs(person="Dana"), provider=ScriptedProvider(),
+                                     knowledge=None, today=dt.date(2026, 10, 1))
+    origins = [i.origin for s in agenda.sections if s.title != "Check-in" for i in s.items
+               if i.kind == "question"]
+    assert origins and set(origins) == {"bank"} and fallbacks == len(origins)
+
+
+def test_a_question_that_repeats_the_on_mind_text_is_refused():
+    sentence = "What got in the way of the checkout redesign"
+    assert "repeats the on-mind text" in question_faults(sentence + "?", [sentence])
+    assert "speaks as 'we'" in question_faults("What do we do about the checkout?", [ON_MIND])
+    assert "names nothing of what is on your mind" in question_faults(
+        "What is getting in the way of things?", [ON_MIND])
+    assert question_faults("What is getting in the way of the checkout redesign?", [ON_MIND]) == []
