@@ -29,6 +29,14 @@ class Slot:
     max_tail: int | None = None
     """The longest tail a tiny model may add to this stem (None: the tier's)."""
 
+    def __post_init__(self) -> None:
+        # A stem may carry the user's words ("Reps (beta)"); brackets and the like would turn
+        # into a pattern llama.cpp's grammar converter chokes on (it hung on "[]]").
+        self.stem = " ".join(_UNSAFE.sub(" ", self.stem).split())
+
+
+_UNSAFE = re.compile(r'[\[\](){}|\\^$*+?"<>`~]')
+
 
 _TAIL = "[ -!#->@-~]"  # 0x20-0x7E less 0x22 (") and 0x3F (?); ranges only, no escapes
 
@@ -53,7 +61,8 @@ TAIL_CHARS = {"tiny": 70, "small": 140, "large": 200}
 
 def whole_pattern(*, max_chars: int) -> str:
     openers = "|".join(o.replace(" ", "[ ]") for o in OPENERS)
-    return f"^(?:{openers}) {_TAIL}{{10,{max_chars}}}[?]$"
+    # A plain group: llama.cpp's schema-to-grammar converter refuses "(?:".
+    return f"^({openers}) {_TAIL}{{10,{max_chars}}}[?]$"
 
 
 def slots_schema(slots: list[Slot], tier: str = "tiny") -> tuple[type[BaseModel], dict]:

@@ -111,8 +111,15 @@ def build_guide(
     data = load_prompt("jtbd-probes").meta.data
     facts = read_switch(inputs.product, inputs.switch, inputs.interviewee)
     values = facts.values()
+    # The script around the probes speaks for the research team ("we should have asked"), so
+    # only the guard's general checks apply; a line about the old way needs one to be named.
     script = {
-        part: [q for t in data[part] if _usable(q := bank.fill(t, **values), facts)]
+        part: [
+            q
+            for t in data[part]
+            if (facts.old or "{old}" not in t)
+            and not question_problems(q := bank.fill(t, **values), allow_first_person=True, interview=False)
+        ]
         for part in ("warm_up", "screener", "wrap_up")
     }
     guide = InterviewGuide(

@@ -947,7 +947,7 @@ class _Substance(Check):
     Those functions use their own word lists, never the run-time guard or the listening layer,
     so a bug there cannot hide here."""
 
-    modes = frozenset({"socratic"})
+    modes: ClassVar[frozenset[str] | None] = frozenset({"socratic"})
 
     def substance(self, ev: Evidence) -> Any:
         from companion.evals import substance

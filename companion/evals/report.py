@@ -59,6 +59,14 @@ def trimmed(summary: dict[str, Any], max_text: int = 1500) -> dict[str, Any]:
 # -------------------------------------------------------------------------------------- table
 
 
+def probe_cell(m: dict) -> str:
+    """Of the questions a structured mode asks the model for: the bank's share and the model's
+    (the program composed the rest from the user's own inputs); "-" for a chat mode."""
+    if not m.get("probes"):
+        return "-"
+    return f"{_pct(m.get('probe_bank_share'))} / {_pct(m.get('probe_model_share'))}"
+
+
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}%"
 
@@ -115,11 +123,13 @@ def print_table(summary: dict[str, Any], console=None) -> None:
 
     modes = Table(title=f"by mode: {summary.get('model')}",
                   caption=str(summary.get("miti_thresholds") or ""))
-    for col in ("mode", "passed", "pass rate", "bank share", "replies", *MITI_COLUMNS):
+    for col in ("mode", "passed", "pass rate", "bank share", "probes: bank / model", "replies",
+                *MITI_COLUMNS):
         modes.add_column(col, justify="left" if col == "mode" else "right")
     for mode, m in summary.get("by_mode", {}).items():
         modes.add_row(mode, f"{m['passed']}/{m['scenarios']}", _pct(m.get("pass_rate")),
-                      _pct(m.get("fallback_share")), str(m.get("replies", 0)), *miti_cells(m))
+                      _pct(m.get("fallback_share")), probe_cell(m), str(m.get("replies", 0)),
+                      *miti_cells(m))
     console.print(modes)
 
     checks = Table(title="by check")
@@ -238,13 +248,15 @@ def render_html(summary: dict[str, Any]) -> str:
 
     out.append(f"<h2>By mode ({_e(model)})</h2><p class=\"note\">bank share: the replies where the guard "
                "fell back to the question bank.</p><table><tr><th>mode</th><th>passed</th><th>pass rate</th>"
-               "<th>replies</th><th>fallbacks</th><th>bank share</th><th>regenerations</th>"
+               "<th>replies</th><th>fallbacks</th><th>bank share</th><th>probes: bank / model</th>"
+               "<th>regenerations</th>"
                "<th>fallback slots</th><th>tokens</th><th>latency (s)</th></tr>")
     for mode, m in by_mode.items():
         out.append(
             f"<tr><td>{_e(mode)}</td><td class=num>{m['passed']}/{m['scenarios']}</td>"
             f"<td class=num>{_pct(m.get('pass_rate'))}</td><td class=num>{m.get('replies', 0)}</td>"
             f"<td class=num>{m.get('fallbacks', 0)}</td><td class=num>{_pct(m.get('fallback_share'))}</td>"
+            f"<td class=num>{_e(probe_cell(m))}</td>"
             f"<td class=num>{m.get('regenerations', 0)}</td><td class=num>{m.get('fallback_slots', 0)}</td>"
             f"<td class=num>{m.get('tokens', 0)}</td><td class=num>{m.get('latency_s', 0):.0f}</td></tr>"
         )

@@ -288,7 +288,8 @@ class SuiteRunner:
             entry["miti"] = miti
         if output is not None and output.structured:
             origins = [o for _, o in output_probes(scenario.mode, output.structured)]
-            entry["probes"] = {"total": len(origins), "bank": origins.count("bank")}
+            entry["probes"] = {"total": len(origins), "bank": origins.count("bank"),
+                               "model": origins.count("model"), "program": origins.count("program")}
         return entry
 
     # -- a suite ---------------------------------------------------------------------------
@@ -408,7 +409,9 @@ def summarise(entries: list[dict[str, Any]], **meta: Any) -> dict[str, Any]:
         m["tokens"] += e.get("tokens", 0)
         if e.get("probes"):
             m["probes"] = m.get("probes", 0) + e["probes"]["total"]
-            m["bank_probes"] = m.get("bank_probes", 0) + e["probes"]["bank"]
+            for origin in ("bank", "model", "program"):
+                key = f"{origin}_probes"
+                m[key] = m.get(key, 0) + e["probes"].get(origin, 0)
         for code, n in ((e.get("miti") or {}).get("codes") or {}).items():
             codes = m.setdefault("_miti_codes", {})
             codes[code] = codes.get(code, 0) + n
@@ -416,7 +419,10 @@ def summarise(entries: list[dict[str, Any]], **meta: Any) -> dict[str, Any]:
         m["pass_rate"] = _rate(m["passed"], m["scenarios"])
         m["fallback_share"] = _rate(m["fallbacks"], m["replies"])
         if m.get("probes"):
+            # Who wrote the questions the model was asked for: the bank share the issue sets a
+            # ceiling on, and the model's own share beside it (the program composes the rest).
             m["probe_bank_share"] = _rate(m["bank_probes"], m["probes"])
+            m["probe_model_share"] = _rate(m["model_probes"], m["probes"])
         codes = m.pop("_miti_codes", None)
         m["miti"] = _miti_record(codes) if codes else None
     by_check: dict[str, dict[str, Any]] = {}

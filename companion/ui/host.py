@@ -222,8 +222,9 @@ class SessionHost:
         """The `Status`, `Token` and `Done` events of one reply."""
         yield from self.session.send(text, cancel=cancel)
 
-    def structured(self, mode: str, inputs) -> Reply:
-        return self.session.run_structured(mode, inputs)
+    def stream_structured(self, mode: str, inputs) -> Iterator[Event]:
+        """Each section of the result as a `Token`, then `Done`."""
+        yield from self.session.stream_structured(mode, inputs)
 
     def save(self, reply: Reply) -> Path:
         return self.session.save_to_notes(reply)

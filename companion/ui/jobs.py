@@ -87,11 +87,19 @@ def structured(host: SessionHost, mode: str, inputs: BaseModel, summary: str, po
     if host.error is not None:
         post(StructuredFailed(host.error))
         return
+    result: Reply | None = None
     try:
-        result = host.structured(mode, inputs)
+        # Each section appears as it is built (a guide takes tens of seconds on 2 cores);
+        # the finished result then replaces the preview.
+        for event in host.stream_structured(mode, inputs):
+            if isinstance(event, Token):
+                post(ReplyToken(event.text))
+            elif isinstance(event, Done):
+                result = event.reply
     except Exception as exc:  # noqa: BLE001
         post(StructuredFailed(describe_error(exc, host.secrets)))
         return
+    assert result is not None
     post(StructuredFinished(result, summary))
 
 

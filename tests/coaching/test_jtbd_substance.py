@@ -111,3 +111,29 @@ def test_a_dead_endpoint_mid_guide_still_gives_a_whole_guide():
     guide, banked = build_guide(TALLY, provider=provider)
     assert banked == 20 and all(len(b.questions) == 2 for b in guide.timeline + guide.forces)
     assert len(provider.history) == 1  # no more calls to a dead endpoint
+
+
+def test_a_larger_tier_writes_whole_questions_and_hears_why_a_draft_failed():
+    from companion.coaching.generate import Slot, write_questions
+
+    bad = {"s": "How has Tally improved your budgeting?"}
+    good = {"s": "Which spreadsheet did you open last before trying Tally?"}
+    provider = ScriptedProvider([bad, good])
+    slot = Slot(key="s", stem="What was happening with spreadsheets", purpose="push")
+    got = write_questions(provider, "jtbd-probes", [slot], tier="small", interview=True,
+                          vet=lambda _s, text: probe_problems(text),
+                          variables={"product": "Tally", "category": "-", "old": "spreadsheets",
+                                     "target": "Tally", "what": "-", "people": "-", "interviewee": "-"})
+    assert got == {"s": good["s"]}  # not forced to the stem: a wider slot
+    pattern = provider.history[0]["schema"]["properties"]["s"]["pattern"]
+    assert pattern.startswith("^(What|How") and "{10,140}" in pattern
+    assert "presupposes a benefit" in provider.history[1]["messages"][-1].content
+
+
+@pytest.mark.parametrize("tier", ["tiny", "small", "large"])
+def test_every_tier_schema_compiles_to_a_llama_cpp_grammar(tier):
+    llama_grammar = pytest.importorskip("llama_cpp.llama_grammar")
+    from companion.coaching.generate import Slot, slots_schema
+
+    _, schema = slots_schema([Slot(key="s", stem="What, if anything, made you [pause] (a.k.a.)", purpose="x")], tier)
+    assert llama_grammar.LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)

@@ -462,3 +462,29 @@ async def test_a_model_that_crashes_on_this_cpu_is_a_notification(make_app):
         await type_and_send(pilot, MESSAGE)
         await settle(app, pilot)
         assert app.chat.prompt.text == MESSAGE  # nothing typed is lost
+
+
+def test_a_structured_result_streams_its_sections_before_it_is_finished():
+    from companion.coaching.events import Done, Token
+    from companion.coaching.schemas import Reply
+    from companion.ui import jobs
+    from companion.ui.messages import ReplyToken, StructuredFinished
+
+    final = Reply(mode="jtbd", text="# guide\n## one\n## two\n")
+
+    class Host:
+        error = None
+
+        def wait(self):
+            return True
+
+        def stream_structured(self, mode, inputs):
+            yield Token("# guide\n")
+            yield Token("## one\n")
+            yield Token("## two\n")
+            yield Done(final)
+
+    posted: list = []
+    jobs.structured(Host(), "jtbd", None, "a guide", posted.append)
+    assert [type(m) for m in posted] == [ReplyToken, ReplyToken, ReplyToken, StructuredFinished]
+    assert "".join(m.text for m in posted[:3]) == final.text and posted[-1].reply is final
