@@ -8,7 +8,8 @@ model and a real chromadb index of the bundled corpus and the scenario's notes) 
 result the way the chat does (`stream_structured`, section by section) and records:
 
 - `first_part_s`: seconds until the first section reached the user, `total_s`: the whole result
-- `bank_share`: probes from the bank / probes the model was asked to write (`ModeSpec.probes`)
+- `bank_share`: probes from the bank / probes the model was asked to write (`ModeSpec.probes`);
+  `model_share`: those the model wrote (the program composed the rest from the inputs)
 - `personalised`, `presupposing`, `grammar_bad`: the evals' own scorers
   (`companion/evals/structured.py`, `substance.py`), which share no code with the guard
 Prints ONE JSON object (per mode: totals, p50/max times, every scenario's probes). Runs in a
@@ -56,7 +57,7 @@ def main() -> None:
     for mode in args.mode or ["jtbd", "mentor", "agenda"]:
         scenarios = load_scenarios(locations.evals_dir() / "scenarios" / mode)[: args.limit]
         rows, firsts, totals = [], [], []
-        probes = banked = personal = personal_n = leading = leading_n = bad = questions = 0
+        probes = banked = modelled = personal = personal_n = leading = leading_n = bad = questions = 0
         for scenario in scenarios:
             folder = Path(tempfile.mkdtemp(prefix="scenario-", dir=runner.work_dir))
             kb = runner._knowledge(scenario, folder / "index")
@@ -79,8 +80,10 @@ def main() -> None:
             qs = [q.rstrip(". ") + "?" for q in output_questions(mode, reply.structured)]
             gram = substance.grammar([], qs)
             bank = sum(o == "bank" for _, o in pairs)
+            model = sum(o == "model" for _, o in pairs)
             probes += len(pairs)
             banked += bank
+            modelled += model
             personal += round((p.score or 0) * len(texts))
             personal_n += len(texts)
             leading += len(lead.failing)
@@ -94,7 +97,7 @@ def main() -> None:
                          "not_personal": p.failing, "leading": lead.failing,
                          "probes": [f"[{o}] {t}" for t, o in pairs]})
             print(f"{mode} {scenario.id}: {total:.1f} s (first part {first or total:.1f} s), "
-                  f"bank {bank}/{len(pairs)}, {p.detail}, {lead.detail}, {gram.detail}",
+                  f"bank {bank}/{len(pairs)}, model {model}/{len(pairs)}, {p.detail}, {lead.detail}, {gram.detail}",
                   file=sys.stderr, flush=True)
 
         def share(a: int, b: int):
@@ -103,6 +106,7 @@ def main() -> None:
         out["modes"][mode] = {
             "scenarios": len(rows),
             "bank_share": share(banked, probes),
+            "model_share": share(modelled, probes),
             "personalised": share(personal, personal_n),
             "presupposing": share(leading, leading_n),
             "grammar_bad": f"{bad}/{questions}",

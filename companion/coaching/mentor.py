@@ -45,7 +45,8 @@ _DEFAULT_ORDER = ["goals", "stakeholders", "craft", "career", "feedback", "wellb
 # "saying yes to every request from sales") and someone else in the situation ({person}).
 # Each reads as a grammatical question with any noun phrase; none presupposes an answer.
 COMPOSED: dict[str, tuple[str, ...]] = {
-    "clarity": ("What does {np} look like in a typical week?", "What do you mean by {np}?",
+    # ("What does {np} look like" broke on "you and the design lead disagreeing": "What does you".)
+    "clarity": ("What happens in a typical week when it comes to {np}?", "What do you mean by {np}?",
                 "What exactly is happening with {np}?"),
     "assumptions": ("What are you assuming about {np}?", "What are you taking for granted about {np}?"),
     "reasons_evidence": ("What evidence do you have about {np}?",
