@@ -199,16 +199,19 @@ def build_agenda(
     # streams as soon as it is written: the model's, else one the program composes from the
     # PM's own topic, else the bank's.
     stems: dict[str, str] = data["stems"]
-    # The model writes the questions of the (at most three) sections the PM's topics landed
+    # A tiny model writes the questions of the (at most three) sections the PM's topics landed
     # in; one small call each on 2 cores is ~6 s, so the rest are composed from the topics.
     # Sections without a topic come after, so a worry placed in the check-in still gets two.
+    # A larger tier writes every section's question.
     by_model = sorted(
         (t for t in titles if t in stems),
         key=lambda t: (-sum(place(x.kind, titles) == t for x in topics), titles.index(t)),
     )
-    by_model = [t for t in by_model if any(place(x.kind, titles) == t for x in topics)][:3] or (
-        by_model[:2] if topics else []
-    )
+    landed = [t for t in by_model if any(place(x.kind, titles) == t for x in topics)]
+    if not topics:
+        by_model = []
+    elif tier == "tiny":
+        by_model = landed[:3] or by_model[:2]
     fallbacks = 0
     for n, (title, mins) in enumerate(zip(titles, minutes, strict=True)):
         if title in stems:

@@ -58,6 +58,10 @@ COMPOSED: dict[str, tuple[str, ...]] = {
 }
 MAX_THEMES = 4
 MIN_PROMPTS = 8
+MODEL_SLOTS = {"tiny": 1, "small": 3, "large": 3}
+"""How many of a theme's prompts the model writes, by tier (the program composes the rest):
+one small call per theme keeps the default model's set under a minute on two cores; a
+stronger model writes the whole theme in the same call."""
 MODEL_BUDGET_S = 40.0
 """Model time a set may spend; later themes are the program's, so a set stays under a minute
 on a slow or busy machine (the program's prompts take milliseconds)."""
@@ -230,13 +234,14 @@ def build_prompts(
 
 def _model_prompts(provider, data, theme: _Theme, types, reading: Reading, inputs, *,
                    temperature: float, tier: str, retries: int) -> tuple[dict[str, str | None], int]:
-    """The model's prompt for a theme's first type (the others are the program's): one slot per theme keeps a set under a minute on two cores."""
+    """The model's prompts for a theme's first MODEL_SLOTS[tier] types (the others are the
+    program's), in one call."""
     issue = theme.issue
     assert issue is not None
     slots = [
         Slot(key=f"q{k + 1}", stem=data["stems"][qtype],
              purpose=f"a {qtype.replace('_', ' ')} question about {issue.phrase}")
-        for k, qtype in enumerate(types[:1])
+        for k, qtype in enumerate(types[: MODEL_SLOTS.get(tier, 1)])
     ]
 
     def vet(slot: Slot, text: str) -> list[str]:
@@ -255,7 +260,7 @@ def _model_prompts(provider, data, theme: _Theme, types, reading: Reading, input
             tier=tier,
             vet=vet,
             retries=retries,
-            max_tokens=40,
+            max_tokens=40 if tier == "tiny" else None,  # larger tiers: generate's per-slot room
         )
     except LLMError:
         return {}, len(slots)

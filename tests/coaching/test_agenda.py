@@ -166,6 +166,29 @@ def test_the_model_asks_where_the_topics_are_and_the_program_composes_the_rest()
     assert fallbacks == 0
 
 
+def test_a_larger_tier_writes_every_sections_question():
+    # The same topics as above: a tiny model writes one section's question, a small one all.
+    replies = [
+        # in the sections' order: wins, blockers, decisions, growth, feedback
+        '{"q": "What went well in the checkout redesign so far?"}',
+        '{"q": "What is getting in the way of the checkout redesign launch?"}',
+        '{"q": "Which choice about the checkout redesign is still open for you?"}',
+        '{"q": "What would help you grow while leading the checkout redesign?"}',
+        '{"q": "What support would make the checkout redesign easier for you?"}',
+    ]
+    provider = ScriptedProvider(replies)
+    agenda, _ = build_agenda(
+        AgendaInputs(person="Dana", on_mind=ON_MIND), provider=provider, knowledge=None,
+        today=dt.date(2026, 10, 1), tier="small",
+    )
+    asked = _asked(agenda)
+    assert len(provider.history) == len(STEMS)
+    assert all(q.origin == "model" for q in asked.values())
+    # A whole question: the stem is a hint in the listing, not forced by the grammar.
+    schema = provider.history[0]["schema"]["properties"]["q"]["pattern"]
+    assert schema.startswith("^(What|How")
+
+
 def test_a_model_question_that_fails_twice_is_replaced_by_one_from_the_topic():
     bad = '{"q": "What is getting in the way of our plan?"}'  # speaks as "we"
     provider = ScriptedProvider([bad, bad])

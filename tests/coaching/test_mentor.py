@@ -163,3 +163,21 @@ def test_past_the_model_budget_the_program_writes_the_rest(monkeypatch):
     result, failed = build_prompts(AMARA, provider=provider)
     assert provider.history == [] and failed == len(result.themes)
     assert all(p.origin != "model" for p in result.all_prompts())
+
+
+def test_a_larger_tier_writes_a_whole_theme_in_one_call():
+    provider = ScriptedProvider(default="{}")
+    provider.enqueue({
+        "q1": "What happens in a week when you say yes to every request from sales?",
+        "q2": "What are you assuming sales expects when you say yes to every request?",
+        "q3": "What evidence do you have that saying yes to sales makes you helpful?",
+    })
+    result, _ = build_prompts(AMARA, provider=provider, tier="small")
+    first = provider.history[0]
+    assert set(first["schema"]["properties"]) == {"q1", "q2", "q3"}
+    core = result.themes[0].prompts
+    assert [p.origin for p in core] == ["model", "model", "model"]
+    # A tiny model gets one slot per theme; the program composes the others.
+    tiny = ScriptedProvider(default="{}")
+    build_prompts(AMARA, provider=tiny)
+    assert set(tiny.history[0]["schema"]["properties"]) == {"q1"}
