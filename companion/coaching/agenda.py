@@ -199,24 +199,27 @@ def build_agenda(
     # streams as soon as it is written: the model's, else one the program composes from the
     # PM's own topic, else the bank's.
     stems: dict[str, str] = data["stems"]
+    # What each section's question is about: its own topics; where it has none, the PM's
+    # other topics only when its stem reads right about anything (`borrow`), else nothing,
+    # and the bank asks.
+    focus = {
+        t: [x for x in topics if place(x.kind, titles) == t] or (topics if t in data["borrow"] else [])
+        for t in titles if t in stems
+    }
     # A tiny model writes the questions of the (at most three) sections the PM's topics landed
     # in; one small call each on 2 cores is ~6 s, so the rest are composed from the topics.
     # Sections without a topic come after, so a worry placed in the check-in still gets two.
-    # A larger tier writes every section's question.
-    by_model = sorted(
-        (t for t in titles if t in stems),
+    # A larger tier writes every section's question that has a topic to ask about.
+    asked_about = sorted(
+        (t for t in focus if focus[t]),
         key=lambda t: (-sum(place(x.kind, titles) == t for x in topics), titles.index(t)),
     )
-    landed = [t for t in by_model if any(place(x.kind, titles) == t for x in topics)]
-    if not topics:
-        by_model = []
-    elif tier == "tiny":
-        by_model = landed[:3] or by_model[:2]
+    landed = [t for t in asked_about if any(place(x.kind, titles) == t for x in topics)]
+    by_model = (landed[:3] or asked_about[:2]) if tier == "tiny" else asked_about
     fallbacks = 0
     for n, (title, mins) in enumerate(zip(titles, minutes, strict=True)):
         if title in stems:
-            mine = [t for t in topics if place(t.kind, titles) == title]
-            question = _suggest(title, stems[title], mine, topics, inputs,
+            question = _suggest(title, stems[title], focus[title], topics, inputs,
                                 provider=provider if title in by_model else None,
                                 temperature=temperature, tier=tier)
             if question is None and not items[title]:
@@ -234,7 +237,7 @@ def build_agenda(
 def _suggest(
     title: str,
     stem: str,
-    mine: list[Topic],
+    focus: list[Topic],
     topics: list[Topic],
     inputs: AgendaInputs,
     *,
@@ -244,9 +247,8 @@ def _suggest(
 ) -> AgendaItem | None:
     """This section's suggested question, or None when there is nothing of the PM's to ask
     about (the caller then uses the bank's)."""
-    if not topics:
+    if not focus:
         return None
-    focus = mine or topics
     sentences = [t.sentence for t in topics]
     if provider is not None:
         slot = Slot(key="q", stem=stem, purpose=f"{title.lower()}, about {focus[0].anchor}")

@@ -359,8 +359,13 @@ def rewrite(sentence: str, person: str, relationship: str, before: str = "") -> 
     kind = _kind(sent)
     name = person.split()[0]
     anchor = _anchor(sent, person)
-    if not anchor or any(t.lower_ in {"it", "this", "that"} and t.dep_ in {"dobj", "pobj"}
-                         for t in sent) and before:
+    # "It"/"that" as an object points back to the sentence before, unless this sentence named
+    # its own thing first ("Dana shipped the pricing page and I want to celebrate that").
+    pointer = next((t for t in sent if t.lower_ in {"it", "this", "that"}
+                    and t.dep_ in {"dobj", "pobj"}), None)
+    own_first = bool(anchor) and pointer is not None and (
+        0 <= sent.text.lower().find(anchor.lower()) < pointer.idx - sent.start_char)
+    if not anchor or pointer is not None and before and not own_first:
         anchor = before or anchor or "this"
     theirs = relationship in {"my_manager", "mentor"}
     view = f"you want {name}'s view" if theirs else f"hear {name}'s view first"

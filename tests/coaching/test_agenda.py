@@ -160,25 +160,43 @@ def test_the_model_asks_where_the_topics_are_and_the_program_composes_the_rest()
     assert len(provider.history) == 1  # one call: the blocker's section
     assert asked["Blockers"].origin == "model"
     assert asked["Blockers"].text == "What is getting in the way of the redesign launch?"
-    for title in ("Wins", "Decisions needed", "Growth and career", "Feedback both ways"):
-        assert asked[title].origin == "program", title
-        assert asked[title].text == f"{STEMS[title]} the checkout redesign?"
-    assert fallbacks == 0
+    # A stem that reads right about any topic borrows the PM's; the others would take for
+    # granted what the PM never said ("most proud of" a redesign that slipped): the bank asks.
+    feedback = asked["Feedback both ways"]
+    assert (feedback.origin, feedback.text) == (
+        "program", f"{STEMS['Feedback both ways']} the checkout redesign?")
+    for title in ("Wins", "Decisions needed", "Growth and career"):
+        assert asked[title].origin == "bank", title
+        assert "checkout redesign" not in asked[title].text
+    assert fallbacks == 3
+
+
+def test_a_section_asks_about_its_own_topic_with_its_own_stem():
+    on_mind = ("The checkout redesign slipped again. Dana shipped the pricing page on time "
+               "and I want to celebrate that.")
+    agenda, _ = build_agenda(AgendaInputs(person="Dana", on_mind=on_mind), provider=None,
+                             knowledge=None, today=dt.date(2026, 10, 1))
+    wins = _asked(agenda)["Wins"]
+    assert wins.origin == "program" and "pricing page" in wins.text
+    assert "checkout" not in wins.text
 
 
 def test_a_larger_tier_writes_every_sections_question():
-    # The same topics as above: a tiny model writes one section's question, a small one all.
+    # A topic in four sections and a stem that borrows (feedback): a small model asks in all
+    # five (a tiny one in three).
     replies = [
         # in the sections' order: wins, blockers, decisions, growth, feedback
-        '{"q": "What went well in the checkout redesign so far?"}',
+        '{"q": "What went well with the pricing page launch?"}',
         '{"q": "What is getting in the way of the checkout redesign launch?"}',
-        '{"q": "Which choice about the checkout redesign is still open for you?"}',
-        '{"q": "What would help you grow while leading the checkout redesign?"}',
+        '{"q": "What worries you about moving the launch to January?"}',
+        '{"q": "What would a lead role ask of you that your work does not yet?"}',
         '{"q": "What support would make the checkout redesign easier for you?"}',
     ]
     provider = ScriptedProvider(replies)
+    on_mind = (f"{ON_MIND} Dana shipped the pricing page on time and I want to celebrate that. "
+               "Whether to move the launch to January. Dana wants to grow into a lead role.")
     agenda, _ = build_agenda(
-        AgendaInputs(person="Dana", on_mind=ON_MIND), provider=provider, knowledge=None,
+        AgendaInputs(person="Dana", on_mind=on_mind), provider=provider, knowledge=None,
         today=dt.date(2026, 10, 1), tier="small",
     )
     asked = _asked(agenda)

@@ -134,11 +134,15 @@ def test_agenda_scenario_uses_its_own_notes_and_scores_action_items():
     assert checks["timebox_total"]["passed"] is True
     output = entry["outputs"][0]
     assert output["role"] == "output" and output["structured"]["person"] == "Dana"
-    # the scripted model's answer is no JSON, so every suggested question was composed by the
-    # program from the PM's own topic: none came from the bank
-    origins = [i["origin"] for sec in output["structured"]["sections"] if sec["title"] != "Check-in"
-               for i in sec["items"] if i["kind"] == "question"]
-    assert origins and set(origins) == {"program"} and entry["fallbacks"] == 0
+    # the scripted model's answer is no JSON, so no question is the model's: sections with a
+    # topic of the PM's (or a stem that reads right about any) have one composed by the
+    # program, the others the bank's, and the runner counts the reply as one with fallbacks
+    questions = [(sec["title"], i["origin"]) for sec in output["structured"]["sections"]
+                 if sec["title"] != "Check-in" for i in sec["items"] if i["kind"] == "question"]
+    origins = [o for _, o in questions]
+    assert "model" not in origins and "program" in origins
+    assert ("Feedback both ways", "program") in questions
+    assert origins.count("bank") >= 1 and entry["fallbacks"] == 1
 
 
 def test_parallel_jobs_give_the_same_results(scenario_dir):
