@@ -6,9 +6,17 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
-from companion.coaching.agenda_topics import Topic, overlap, place, rewrite_all
+from companion.coaching.agenda_topics import (
+    Topic,
+    overlap,
+    place,
+    rewrite,
+    rewrite_all,
+    split_sentences,
+)
 from companion.coaching.generate import Slot, write_questions
 from companion.coaching.listening.grammar import grammar_problems
+from companion.coaching.listening.nlp import parse
 from companion.coaching.prompts import load_prompt
 from companion.coaching.schemas import (
     RELATIONSHIP_LABELS,
@@ -63,6 +71,31 @@ SECTIONS: dict[str, list[tuple[str, float]]] = {
         ("Next steps", 1),
     ],
 }
+
+# Sections every meeting keeps, whatever they hold.
+STANDING = ("Check-in", ACTIONS, "Next steps")
+# Below this many minutes a section, a section with nothing of the PM's (no topic, nothing in
+# the notes with the person) is left out and its time goes to the rest: a 15-minute sync has
+# no room for eight sections.
+MIN_SECTION_MINUTES = 3
+
+# What a section looks for in the notes with the person when the PM named nothing for it.
+NOTES_QUERIES = {
+    "Wins": "went well shipped launched landed win celebrate proud",
+    "Blockers": "blocked stuck waiting slipped delayed risk problem behind",
+    "Decisions needed": "decide decision whether choose approve trade-off",
+    "Growth and career": "grow career promotion learn skills role stretch",
+    "Feedback both ways": "feedback expectations performance",
+    "Goals": "goal progress learn grow",
+    "Topic of the day": "problem question decide explore",
+    "Questions to explore": "question unsure assume whether",
+}
+
+
+# Sections whose stem reads right about any open piece of work ("What is getting in the way
+# of the Q1 budget for the pricing experiment?"); a win or a decision would be taken for granted.
+ON_OPEN_WORK = {"Blockers", "Topic of the day", "Questions to explore"}
+
 
 def timeboxes(weights: list[float], total: int) -> list[int]:
     """Whole minutes, at least one each, that add up exactly to `total` (largest remainder)."""
@@ -182,8 +215,6 @@ def build_agenda(
         )
     )
 
-    weights = [w + (0.5 * max(0, len(open_items) - 1) if t == ACTIONS else 0) for t, w in plan]
-    minutes = timeboxes(weights, inputs.duration_minutes)
     agenda = Agenda(
         person=inputs.person,
         relationship=inputs.relationship,
@@ -199,13 +230,28 @@ def build_agenda(
     # streams as soon as it is written: the model's, else one the program composes from the
     # PM's own topic, else the bank's.
     stems: dict[str, str] = data["stems"]
-    # What each section's question is about: its own topics; where it has none, the PM's
-    # other topics only when its stem reads right about anything (`borrow`), else nothing,
-    # and the bank asks.
-    focus = {
-        t: [x for x in topics if place(x.kind, titles) == t] or (topics if t in data["borrow"] else [])
-        for t in titles if t in stems
-    }
+    # What each section's question is about, first found: its own topics; what the notes
+    # with the person say of its kind ("The memo went well with finance" for wins, cited);
+    # for a section about open work, an open item's work; the PM's other topics when its stem
+    # reads right about anything (`borrow`); else nothing, and the bank asks.
+    own = {t: [x for x in topics if place(x.kind, titles) == t] for t in titles if t in stems}
+    noted: dict[str, Topic] = {}
+    cited: dict[str, SourceRef] = {}
+    short = inputs.duration_minutes < MIN_SECTION_MINUTES * len(titles)
+    for t in own:
+        if not own[t] and knowledge is not None:
+            taken = [x.sentence for x in noted.values()]
+            found = _from_notes(knowledge, inputs, t, titles, taken=taken)
+            if found is None and t in ON_OPEN_WORK and not short:
+                found = _from_items(open_items, inputs, taken=[x.anchor for x in noted.values()])
+            if found is not None:
+                noted[t], cited[t] = found
+    focus = {t: own[t] or ([] if t in noted or t not in data["borrow"] else topics) for t in own}
+    if short:
+        keep = [t for t in titles if t in STANDING or own.get(t) or t in noted or items[t]]
+        plan = [(t, w) for t, w in plan if t in keep]
+        titles = keep
+        focus = {t: f for t, f in focus.items() if t in keep}
     # A tiny model writes the questions of the (at most three) sections the PM's topics landed
     # in; one small call each on 2 cores is ~6 s, so the rest are composed from the topics.
     # Sections without a topic come after, so a worry placed in the check-in still gets two.
@@ -216,12 +262,16 @@ def build_agenda(
     )
     landed = [t for t in asked_about if any(place(x.kind, titles) == t for x in topics)]
     by_model = (landed[:3] or asked_about[:2]) if tier == "tiny" else asked_about
+    weights = [w + (0.5 * max(0, len(open_items) - 1) if t == ACTIONS else 0) for t, w in plan]
+    minutes = timeboxes(weights, inputs.duration_minutes)
     fallbacks = 0
     for n, (title, mins) in enumerate(zip(titles, minutes, strict=True)):
         if title in stems:
             question = _suggest(title, stems[title], focus[title], topics, inputs,
                                 provider=provider if title in by_model else None,
                                 temperature=temperature, tier=tier)
+            if question is None and title in noted:
+                question = _from_note(stems[title], noted[title], cited[title])
             if question is None and not items[title]:
                 question = AgendaItem(text=data["fallback"][title], kind="question", origin="bank")
             if question is not None:
@@ -277,6 +327,85 @@ def _suggest(
         if not grammar_problems(text) and not question_faults(text, sentences):
             return AgendaItem(text=text, kind="question", origin="program")
     return None
+
+
+def _from_notes(
+    knowledge, inputs: AgendaInputs, title: str, titles: list[str], taken: list[str]
+) -> tuple[Topic, SourceRef] | None:
+    """A topic of this section's kind from the notes with the person, and where it is."""
+    try:
+        passages = knowledge.search(NOTES_QUERIES.get(title, title), k=4, source="notes",
+                                    person=inputs.person)
+    except Exception:  # noqa: BLE001 - no notes index, or a store that cannot search: no topic
+        return None
+    seen = set(taken)
+    for p in passages:
+        if p.source != "notes":
+            continue
+        # Prose only: task lines are carried as action items already.
+        prose = "\n".join(line for line in p.text.splitlines()
+                           if not re.match(r"\s*(?:[-*]\s*\[.\]|#)", line))
+        # "The memo went well with finance; the discount band is still open": two facts.
+        for sentence in (x for part in re.split(r";\s+", prose) for x in split_sentences(part)):
+            if sentence in seen or len(sentence.split()) > 40:
+                continue
+            topic = rewrite(sentence, inputs.person, inputs.relationship)
+            if topic.kind == "explore" or place(topic.kind, titles) != title:
+                continue
+            if len(topic.anchor.split()) >= 2 and not _vague(topic.anchor):
+                ref = SourceRef(label=p.date or p.title, path=p.path, line_start=p.line_start,
+                                line_end=p.line_end)
+                return topic, ref
+    return None
+
+
+# Anchors too vague to ask about ("the work", "the week").
+_VAGUE = {"the", "a", "an", "this", "that", "work", "thing", "things", "stuff", "time", "week",
+          "day", "meeting", "session", "call", "plan", "lot"}
+
+
+def _vague(anchor: str) -> bool:
+    return all(w.lower() in _VAGUE for w in anchor.split())
+
+
+# Last words of an anchor that name people, not work ("the sales VP", "the payments team").
+_PEOPLE = {"vp", "manager", "director", "lead", "head", "team", "partner", "ceo", "cto", "cfo",
+           "engineer", "designer", "pm", "owner", "customer", "customers", "people", "sales"}
+
+
+def _from_items(
+    open_items: list, inputs: AgendaInputs, taken: list[str]
+) -> tuple[Topic, SourceRef] | None:
+    """A topic from an open action item with the person (most urgent first), not one whose
+    anchor another section already asks about, nor a decision (the decisions section's)."""
+    first = inputs.person.split()[0].lower()
+    for a in open_items:
+        topic = rewrite(a.text, inputs.person, inputs.relationship)
+        anchor = topic.anchor
+        if (topic.kind == "decision" or len(anchor.split()) < 2 or _vague(anchor) or anchor in taken or first in anchor.lower()
+                or anchor.split()[-1].lower() in _PEOPLE):
+            continue
+        return topic, SourceRef(label=a.date or a.path, path=a.path, line_start=a.line,
+                                line_end=a.line)
+    return None
+
+
+def _common(anchor: str, sentence: str) -> str:
+    """ "Design review went well" -> "the design review": a bare common noun that opened the
+    note's sentence reads as one inside a question; a proper noun ("Stripe Radar") stays."""
+    words = anchor.split()
+    if (sentence.startswith(anchor) and len(words) >= 2 and words[0][:1].isupper()
+            and words[1][:1].islower() and parse(anchor)[0].pos_ != "PROPN"):
+        return "the " + anchor[:1].lower() + anchor[1:]
+    return anchor
+
+
+def _from_note(stem: str, topic: Topic, ref: SourceRef) -> AgendaItem | None:
+    """The section's stem about what the notes say, when it reads as a question."""
+    text = f"{stem} {_common(topic.anchor, topic.sentence)}?"
+    if grammar_problems(text) or _WE.search(text):
+        return None
+    return AgendaItem(text=text, kind="question", origin="program", source=ref)
 
 
 _WE = re.compile(r"\b(we|our|us|ours)\b", re.I)

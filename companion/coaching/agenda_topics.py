@@ -77,6 +77,8 @@ def _kind(sent) -> str:
                         ("win", _WIN)):
         if lemmas & words:
             return kind
+    if any(t.lower_ == "well" and t.head.lemma_ == "go" for t in sent):  # "the memo went well"
+        return "win"
     return "explore"
 
 

@@ -769,15 +769,17 @@ class Personalised(_Share):
     description = (
         "The share of the output's model-asked questions (probes, prompts, suggested questions) "
         "that name a content word of the scenario's inputs (the product, the switch, the "
-        "interviewee, the situation, what is on the PM's mind), generic words such as \"app\" "
-        "or \"team\" aside, is >= `min`."
+        "interviewee, the situation, what is on the PM's mind, and what the notes with the "
+        "person that the run retrieved say), generic words such as \"app\" or \"team\" "
+        "aside, is >= `min`."
     )
     min: Annotated[float, Field(ge=0.0, le=1.0)] = 0.8
 
     def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
         from companion.evals.structured import personalised
 
-        got = personalised([t for t, _ in _probes(ev)], ev.inputs)
+        notes = [r.text for r in ev.retrieved or [] if r.personal]
+        got = personalised([t for t, _ in _probes(ev)], ev.inputs, notes)
         if got.score is None:
             return self.result(False, 0.0, "the output has no model-asked questions")
         return self.verdict_result(got, ok=got.score >= self.min, score=got.score)

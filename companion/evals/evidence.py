@@ -44,6 +44,10 @@ class RetrievedSpan:
     path: str
     line_start: int
     line_end: int
+    text: str = ""
+    # From the user's notes with the scenario's person (a person-filtered search or action
+    # items): facts of this situation as much as what the PM typed.
+    personal: bool = False
 
     def covers(self, path: str, line_start: int, line_end: int) -> bool:
         if path != self.path:

@@ -65,14 +65,21 @@ class RecordingKnowledge:
 
     def search(self, *args, **kwargs):
         found = self._kb.search(*args, **kwargs)
+        with_person = bool(kwargs.get("person"))
         with self._lock:
-            self.retrieved += [RetrievedSpan(p.path, p.line_start, p.line_end) for p in found]
+            self.retrieved += [
+                RetrievedSpan(p.path, p.line_start, p.line_end, p.text,
+                              personal=with_person and p.source == "notes")
+                for p in found
+            ]
         return found
 
     def action_items(self, *args, **kwargs):
         items = self._kb.action_items(*args, **kwargs)
+        with_person = bool(kwargs.get("person") or (args[0] if args else None))
         with self._lock:
-            self.retrieved += [RetrievedSpan(a.path, a.line, a.line) for a in items]
+            self.retrieved += [RetrievedSpan(a.path, a.line, a.line, a.text, personal=with_person)
+                               for a in items]
         return items
 
     def __getattr__(self, name: str):

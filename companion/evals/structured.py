@@ -89,9 +89,11 @@ def input_words(inputs: dict) -> set[str]:
     return set().union(*(_stems(str(v)) for v in inputs.values() if isinstance(v, str)))
 
 
-def personalised(items: Iterable[str], inputs: dict) -> Verdict:
-    """Share of `items` that name a content word of the inputs."""
-    facts = input_words(inputs)
+def personalised(items: Iterable[str], inputs: dict, notes: Iterable[str] = ()) -> Verdict:
+    """Share of `items` that name a content word of the inputs, or of `notes`: what the
+    user's notes with the person say (an agenda asking about "the design review" their last
+    1:1 note records is about this person as much as one about the PM's typed worry)."""
+    facts = input_words(inputs).union(*(_stems(n) for n in notes))
     items = [i for i in items if i.strip()]
     failing = [i for i in items if not (_stems(i) & facts)]
     if not items:

@@ -81,13 +81,13 @@ def test_model_prompts_are_vetted_and_failures_go_to_the_program_not_the_bank():
     provider.enqueue(
         # Core theme: third person about the mentee, refused; the retry is fine.
         {"q1": "What does Amara think about saying yes to every request?"},
-        {"q1": "What does saying yes to every request from sales cost you each week?"},
+        {"q1": "What do you mean by saying yes to every request from sales?"},
     )
     result, failed = build_prompts(AMARA, provider=provider)
     origins = [p.origin for p in result.all_prompts()]
     core = result.themes[0].prompts
     assert core[0].origin == "model"
-    assert core[0].text == "What does saying yes to every request from sales cost you each week?"
+    assert core[0].text == "What do you mean by saying yes to every request from sales?"
     assert "Amara" not in " ".join(p.text for p in result.all_prompts())
     # The other themes' slots got "{}" (no question): the program wrote them from the facts.
     assert failed >= 1 and origins.count("bank") / len(origins) <= 0.3

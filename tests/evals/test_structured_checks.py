@@ -62,3 +62,42 @@ def test_summary_reports_bank_and_model_shares_per_mode():
     m = summarise([entry, dict(entry, id="b")], model="toy")["by_mode"]["jtbd"]
     assert (m["probes"], m["probe_bank_share"], m["probe_model_share"]) == (20, 0.2, 0.7)
     assert bank_share(["bank", "model"]).score == 0.5
+
+
+def test_an_agenda_question_about_the_notes_with_the_person_is_personal():
+    from companion.evals.evidence import RetrievedSpan
+
+    inputs = {"person": "Dana", "on_mind": "The checkout redesign slipped again."}
+    section = {"title": "Wins", "minutes": 5, "items": [
+        {"text": "What did you learn from the design review?", "kind": "question",
+         "origin": "program"}]}
+    data = {"person": "Dana", "relationship": "my_report", "duration_minutes": 30,
+            "sections": [section], "sources": []}
+    note = RetrievedSpan("dana.md", 8, 12, "Design review went well.", personal=True)
+    library = RetrievedSpan("article.md", 1, 3, "A design review is a ritual.", personal=False)
+    ev = Evidence(mode="agenda", inputs=inputs, retrieved=[library],
+                  output=Reply(mode="agenda", text="", structured=data))
+    # The library's passages are no fact of this person; the notes with Dana are.
+    assert _score("personalised", ev).passed is False
+    ev.retrieved = [library, note]
+    assert _score("personalised", ev).passed is True
+
+
+def test_the_runner_marks_what_came_from_the_notes_with_the_person():
+    from companion.evals.runner import RecordingKnowledge
+    from companion.knowledge.models import Passage
+
+    note = Passage(id="n", text="Design review went well.", source="notes", path="dana.md",
+                   title="Dana", line_start=1, line_end=2)
+    article = note.model_copy(update={"id": "c", "source": "corpus", "path": "a.md"})
+
+    class KB:
+        def search(self, query, k=4, **filters):
+            return [note, article]
+
+    kb = RecordingKnowledge(KB())
+    kb.search("wins", person="Dana")
+    kb.search("wins")
+    assert [(r.path, r.personal) for r in kb.retrieved] == [
+        ("dana.md", True), ("a.md", False), ("dana.md", False), ("a.md", False)]
+    assert kb.retrieved[0].text == "Design review went well."
