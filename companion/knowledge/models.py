@@ -128,7 +128,7 @@ class ActionItem(BaseModel):
         """Open and due before `today` (`YYYY-MM-DD`)."""
         return not self.done and bool(self.due) and str(self.due) < today
 
-    def urgency(self, today: str) -> tuple:
+    def urgency(self, today: str) -> tuple[bool, float, str]:
         """Sort key, most urgent first: overdue, then priority (none counts as between medium
         and low), then the earliest due date. Sort stably after newest-first for ties."""
         rank = PRIORITIES.index(self.priority) if self.priority in PRIORITIES else 2.5
