@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -182,6 +182,25 @@ class IndexStatus(BaseModel):
     notes_dirs: list[str] = Field(default_factory=list)
     keyword_chunks: int = 0
     """Chunks in the keyword index (all of them; `chunks` counts the embedded ones)."""
+
+
+class Knowledge(Protocol):
+    """What the coaching layer asks of a knowledge base. `index.KnowledgeBase` is the real one;
+    the eval runner and the tests pass stand-ins with these methods."""
+
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        *,
+        source: str | None = None,
+        person: str | None = None,
+        tags: str | list[str] | None = None,
+    ) -> list[Passage]: ...
+
+    def action_items(self, person: str | None = None, open_only: bool = True) -> list[ActionItem]: ...
+
+    def status(self) -> IndexStatus: ...
 
 
 DATA_NOTICE = (
