@@ -8,8 +8,18 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import typer
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from companion.settings import Settings
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -20,11 +30,11 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def friendly(func):
+def friendly(func: Callable[_P, _R]) -> Callable[_P, _R]:
     """Turn expected failures into one line and an exit code, never a traceback."""
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         from companion.errors import CompanionError
         from companion.llm.base import LLMError
         from companion.settings import SettingsError
@@ -46,13 +56,13 @@ def friendly(func):
     return wrapper
 
 
-def settings():
+def settings() -> Settings:
     from companion.settings import load_settings
 
     return load_settings()
 
 
-def first_error(exc) -> str:
+def first_error(exc: ValidationError) -> str:
     """A pydantic `ValidationError` as one line: `field: message`."""
     err = exc.errors()[0]
     return f"{'.'.join(map(str, err['loc']))}: {err['msg']}"

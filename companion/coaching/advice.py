@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pydantic import BaseModel, Field
 
 from companion.coaching.listening.asking import TAIL, escape
@@ -11,6 +13,9 @@ from companion.coaching.prompts import load_prompt
 from companion.coaching.rules import advice_spans
 from companion.coaching.schemas import SourceRef
 from companion.llm.base import ChatMessage, LLMError, Provider
+
+if TYPE_CHECKING:
+    from companion.knowledge.models import Passage
 
 
 class AdvicePoint(BaseModel):
@@ -47,7 +52,7 @@ def facts_for_advice(state: ConversationState, limit: int = 5) -> list[str]:
     return out[:limit]
 
 
-def _schema(verbs: list[str], n_passages: int, facts: list[str]) -> dict:
+def _schema(verbs: list[str], n_passages: int, facts: list[str]) -> dict[str, Any]:
     verb_group = "|".join(verbs)
     fact_group = "|".join(escape(f) for f in facts)
     return {
@@ -75,11 +80,11 @@ def _schema(verbs: list[str], n_passages: int, facts: list[str]) -> dict:
     }
 
 
-def _ref(p) -> SourceRef:
+def _ref(p: Passage) -> SourceRef:
     return SourceRef(label=p.label, path=p.path, line_start=p.line_start, line_end=p.line_end)
 
 
-def _grounded(text: str, fact: str, passage, state: ConversationState) -> bool:
+def _grounded(text: str, fact: str, passage: Passage, state: ConversationState) -> bool:
     from companion.coaching.listening.nlp import parse
     from companion.coaching.listening.words import content_lemmas
 
@@ -89,7 +94,7 @@ def _grounded(text: str, fact: str, passage, state: ConversationState) -> bool:
     return len(point & content_lemmas(parse(passage.text[:1500]))) >= 2
 
 
-def advise(provider: Provider, state: ConversationState, passages: list, *,
+def advise(provider: Provider, state: ConversationState, passages: list[Passage], *,
            temperature: float) -> Advice:
     """Two points, each about a fact of this conversation and drawn from a passage that cleared
     the relevance floor; none when no passage did (no guessing)."""
@@ -136,10 +141,10 @@ def advise(provider: Provider, state: ConversationState, passages: list, *,
     fallback = False
     if not points:
         fallback = True
-        for i, p in enumerate(usable, 1):
-            shared = shared_words(p.text, state)
+        for i, passage in enumerate(usable, 1):
+            shared = shared_words(passage.text, state)
             fact = next((f for f in facts if any(w in f.lower() for w in shared)), facts[0])
-            for span in advice_spans(p.text)[:1]:
+            for span in advice_spans(passage.text)[:1]:
                 if 6 <= len(span.split()) <= 40:
                     span = span.strip().rstrip(".")
                     points.append((f"For {fact}: {span[:1].lower() + span[1:]}.", i, fact))

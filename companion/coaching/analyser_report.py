@@ -54,13 +54,14 @@ def load_jsonl(path: Path) -> list[dict[str, Any]]:
 def accuracy(gold: Sequence[Any], pred: Sequence[Any]) -> float:
     if not gold:
         return 0.0
-    return sum(g == p for g, p in zip(gold, pred, strict=True)) / len(gold)
+    right: int = sum(g == p for g, p in zip(gold, pred, strict=True))
+    return right / len(gold)
 
 
 def f1_for(gold: Sequence[Any], pred: Sequence[Any], positive: Any) -> float:
-    tp = sum(g == positive and p == positive for g, p in zip(gold, pred, strict=True))
-    fp = sum(g != positive and p == positive for g, p in zip(gold, pred, strict=True))
-    fn = sum(g == positive and p != positive for g, p in zip(gold, pred, strict=True))
+    tp: int = sum(g == positive and p == positive for g, p in zip(gold, pred, strict=True))
+    fp: int = sum(g != positive and p == positive for g, p in zip(gold, pred, strict=True))
+    fn: int = sum(g == positive and p != positive for g, p in zip(gold, pred, strict=True))
     if tp == 0:
         return 0.0
     precision, recall = tp / (tp + fp), tp / (tp + fn)
@@ -108,7 +109,7 @@ def score_questions(
     gold_lead, pred_lead = [r["leading"] for r in rows], [p.leading for p in preds]
     gold_hyp, pred_hyp = [r["hypothetical"] for r in rows], [p.hypothetical for p in preds]
     per_type = {t: round(f1_for(gold_type, pred_type, t), 3) for t in ALL_TYPES}
-    report = {
+    report: dict[str, Any] = {
         "n": len(rows),
         "is_question_accuracy": accuracy([True] * len(rows), [p.is_question for p in preds]),
         "form_accuracy": accuracy(gold_form, pred_form),

@@ -8,6 +8,7 @@ input model.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -63,7 +64,7 @@ _COMMON = [
 ]
 
 
-def structured_command(spec: ModeSpec):
+def structured_command(spec: ModeSpec) -> Callable[..., None]:
     """The command function typer registers for a structured mode."""
 
     def command(**values: Any) -> None:

@@ -5,14 +5,21 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 import typer
 
 from companion.coaching.session import CoachingSession, Done, Status, Token
 from companion.llm.base import LLMError
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
-def _session(settings, mode: str, model: str | None, include_notes: bool = True) -> CoachingSession:
+    from companion.coaching.schemas import Reply
+    from companion.settings import Settings
+
+
+def _session(settings: Settings, mode: str, model: str | None, include_notes: bool = True) -> CoachingSession:
     if model:
         settings.model = model
     from companion.llm import get_provider
@@ -27,14 +34,20 @@ def _status(text: str) -> None:
 
 
 def run_ask(
-    settings, message: str, *, mode: str, model: str | None, as_json: bool, include_notes: bool
+    settings: Settings,
+    message: str,
+    *,
+    mode: str,
+    model: str | None,
+    as_json: bool,
+    include_notes: bool,
 ) -> None:
     session = _session(settings, mode, model, include_notes)
     session.prepare(progress=_status)
     if session.knowledge_error:
         typer.echo(f"companion: note: {session.knowledge_error}", err=True)
     cancel = threading.Event()
-    reply = None
+    reply: Reply | None = None
     wrote = False
     try:
         for event in session.send(message, cancel):
@@ -56,13 +69,14 @@ def run_ask(
             sys.stdout.flush()
         raise
     if as_json:
+        assert reply is not None  # send() always ends with Done
         typer.echo(json.dumps(reply.model_dump(mode="json"), indent=2))
     else:
         sys.stdout.write("\n")
 
 
 def run_structured(
-    settings, mode: str, inputs, *, model: str | None, as_json: bool, save: bool
+    settings: Settings, mode: str, inputs: BaseModel, *, model: str | None, as_json: bool, save: bool
 ) -> None:
     session = _session(settings, mode, model)
     session.prepare(progress=_status)

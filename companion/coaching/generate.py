@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, create_model
 
@@ -65,11 +66,11 @@ def whole_pattern(*, max_chars: int) -> str:
     return f"^({openers}) {_TAIL}{{10,{max_chars}}}[?]$"
 
 
-def slots_schema(slots: list[Slot], tier: str = "tiny") -> tuple[type[BaseModel], dict]:
+def slots_schema(slots: list[Slot], tier: str = "tiny") -> tuple[type[BaseModel], dict[str, Any]]:
     fields = {s.key: (str, ...) for s in slots}
     model = create_model("Questions", **fields)  # type: ignore[call-overload]
     chars = TAIL_CHARS.get(tier, TAIL_CHARS["tiny"])
-    pattern = (
+    pattern: Callable[[Slot], str] = (
         (lambda s: stem_pattern(s.stem, max_tail=s.max_tail or chars))
         if tier == "tiny"
         else (lambda s: whole_pattern(max_chars=chars))
@@ -91,7 +92,7 @@ def write_questions(
     prompt_name: str,
     slots: list[Slot],
     *,
-    variables: dict,
+    variables: dict[str, Any],
     user_text: str = "",
     temperature: float | None = None,
     interview: bool = False,
@@ -144,7 +145,7 @@ def _ask(
     prompt_name: str,
     slots: list[Slot],
     *,
-    variables: dict,
+    variables: dict[str, Any],
     temperature: float | None,
     max_tokens: int | None,
     tier: str,

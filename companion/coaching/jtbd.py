@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from companion.coaching import bank
 from companion.coaching.generate import Slot, write_questions
@@ -27,6 +28,9 @@ from companion.coaching.schemas import (
 )
 from companion.coaching.switch import SwitchFacts, read_switch, short_name
 from companion.llm.base import LLMError, Provider
+
+if TYPE_CHECKING:
+    from companion.knowledge.models import Knowledge
 
 __all__ = ["build_guide", "job_phrase", "probe_issues", "short_name"]
 
@@ -102,7 +106,7 @@ def build_guide(
     inputs: JTBDInputs,
     *,
     provider: Provider | None,
-    knowledge=None,
+    knowledge: Knowledge | None = None,
     temperature: float = 0.3,
     tier: str = "tiny",
     on_part: Callable[[str], None] | None = None,
@@ -214,7 +218,7 @@ def _block(key: str, written: list[str], facts: SwitchFacts, values: dict[str, s
     return GuideBlock(key=key, title=_title(key), questions=questions, origins=origins)
 
 
-def _sources(knowledge, inputs: JTBDInputs) -> list[SourceRef]:
+def _sources(knowledge: Knowledge | None, inputs: JTBDInputs) -> list[SourceRef]:
     """Up to two distinct corpus passages on switch interviews, each cited once."""
     if knowledge is None:
         return []

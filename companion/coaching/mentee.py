@@ -4,11 +4,16 @@ each other fact as a phrase in second person that a prompt can carry (spaCy, no 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from companion.coaching.listening.nlp import parse
 from companion.coaching.listening.state import FEELINGS, ROLE_WORDS
 from companion.coaching.listening.words import content_lemmas, gerund, is_content
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
 
 _HE = {"he": "you", "him": "you", "his": "your", "himself": "yourself"}
 _SHE = {"she": "you", "hers": "yours", "herself": "yourself"}
@@ -60,7 +65,7 @@ class Reading:
     words: set[str]
 
 
-def mentee_name(mentee: str, doc) -> str:
+def mentee_name(mentee: str, doc: Doc) -> str:
     head = mentee.split(",")[0].strip()
     first = head.split()[0] if head.split() else ""
     if first[:1].isupper() and first.lower() not in {"your", "my", "the", "a", "an", "our"}:
@@ -71,7 +76,7 @@ def mentee_name(mentee: str, doc) -> str:
     return ""
 
 
-def _pronouns(doc, name: str) -> dict[str, str]:
+def _pronouns(doc: Doc, name: str) -> dict[str, str]:
     # The pronoun that is the subject of a sentence's main verb continues its topic, which in a
     # mentor's note is the mentee ("Rohan and the lead disagree: she wants..., he wants...").
     score = {"he": 0.0, "she": 0.0, "they": 0.0}
@@ -88,16 +93,16 @@ def _pronouns(doc, name: str) -> dict[str, str]:
 class _Render:
     """Tokens to text in second person for the mentee (names, pronouns and verb agreement)."""
 
-    def __init__(self, doc, name: str, pronouns: dict[str, str]) -> None:
+    def __init__(self, doc: Doc, name: str, pronouns: dict[str, str]) -> None:
         self.doc = doc
         self.name = name.lower()
         self.pronouns = pronouns
         self.mentee = {t.i for t in doc if self.is_mentee(t)}
 
-    def is_mentee(self, t) -> bool:
+    def is_mentee(self, t: Token) -> bool:
         return (bool(self.name) and t.lower_ == self.name) or t.lower_ in self.pronouns
 
-    def subject(self, verb):
+    def subject(self, verb: Token) -> Token | None:
         subj = next((c for c in verb.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
         if subj is None and verb.dep_ in {"aux", "auxpass"}:
             return self.subject(verb.head)
@@ -105,7 +110,7 @@ class _Render:
             return self.subject(verb.head)
         return subj
 
-    def word(self, t) -> str:
+    def word(self, t: Token) -> str:
         low = t.lower_
         if t.i in self.mentee:
             if low == "her":
@@ -128,7 +133,7 @@ class _Render:
                 return "were"
         return t.text
 
-    def text(self, tokens, swap: dict[int, str] | None = None) -> str:
+    def text(self, tokens: Iterable[Token], swap: dict[int, str] | None = None) -> str:
         out = []
         for t in tokens:
             w = swap[t.i] if swap and t.i in swap else self.word(t)
@@ -139,7 +144,7 @@ class _Render:
         return re.sub(r"\s+", " ", "".join(out)).strip()
 
 
-def _clause_heads(sent, render: _Render) -> list:
+def _clause_heads(sent: Span, render: _Render) -> list[Token]:
     """Finite clauses of a sentence, main clauses and the ones joined to them, in order."""
     heads = []
     for t in sent:
@@ -157,7 +162,7 @@ def _clause_heads(sent, render: _Render) -> list:
     return heads
 
 
-def _phrase(head, heads: list, render: _Render) -> tuple[str, str] | None:
+def _phrase(head: Token, heads: list[Token], render: _Render) -> tuple[str, str] | None:
     """(noun phrase, kind) for the clause headed by `head`."""
     subj = render.subject(head)
     if subj is None:
@@ -292,7 +297,7 @@ def read(situation: str, mentee: str = "") -> Reading:
     )
 
 
-def _fragment(doc, render: _Render) -> Issue | None:
+def _fragment(doc: Doc, render: _Render) -> Issue | None:
     """A note with no clause ("Asked to lead pricing for the first time") as one issue."""
     sent = next(iter(doc.sents), None)
     if sent is None or len(sent) < 3:
@@ -310,7 +315,7 @@ def _fragment(doc, render: _Render) -> Issue | None:
     return Issue(phrase=shorten(phrase, 16), kind="mentee", words=words) if len(words) >= 2 else None
 
 
-def _others(doc, render: _Render) -> list[str]:
+def _others(doc: Doc, render: _Render) -> list[str]:
     """People other than the mentee, as noun phrases in second person ("your director")."""
     out: list[str] = []
     for chunk in doc.noun_chunks:

@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from companion.coaching import bank
 from companion.coaching.generate import Slot, write_questions
@@ -22,6 +23,9 @@ from companion.coaching.schemas import (
     SourceRef,
 )
 from companion.llm.base import LLMError, Provider
+
+if TYPE_CHECKING:
+    from companion.knowledge.models import Knowledge
 
 THEME_TITLES = {
     "goals": "Goals and direction",
@@ -171,7 +175,7 @@ def build_prompts(
     inputs: MentorInputs,
     *,
     provider: Provider | None,
-    knowledge=None,
+    knowledge: Knowledge | None = None,
     temperature: float = 0.3,
     tier: str = "tiny",
     on_part: Callable[[str], None] | None = None,
@@ -232,7 +236,8 @@ def build_prompts(
     return result, failed
 
 
-def _model_prompts(provider, data, theme: _Theme, types, reading: Reading, inputs, *,
+def _model_prompts(provider: Provider, data: dict[str, Any], theme: _Theme, types: list[str],
+                   reading: Reading, inputs: MentorInputs, *,
                    temperature: float, tier: str, retries: int) -> tuple[dict[str, str | None], int]:
     """The model's prompts for a theme's first MODEL_SLOTS[tier] types (the others are the
     program's), in one call."""
@@ -272,7 +277,7 @@ def _sentences(text: str) -> str:
     return re.sub(r"(^|[.!?]\s+)([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)
 
 
-def _from_bank(prompt_bank: dict, theme: _Theme, qtype: str, inputs: MentorInputs,
+def _from_bank(prompt_bank: dict[str, Any], theme: _Theme, qtype: str, inputs: MentorInputs,
                asked: set[str]) -> str | None:
     key = theme.key if theme.issue is None else choose_themes(theme.issue.phrase, 1)[0]
     values = {"topic": _topic(inputs.situation), "mentee": inputs.mentee}
@@ -283,10 +288,10 @@ def _from_bank(prompt_bank: dict, theme: _Theme, qtype: str, inputs: MentorInput
             pool.append(q)
     # The bank prompt of the slot's type when there is one: the types stay balanced.
     same = [q for q in pool if analyse(q).socratic_type == qtype]
-    return (same or pool or [None])[0]
+    return next(iter(same or pool), None)
 
 
-def _citation(knowledge, theme: _Theme, reading: Reading,
+def _citation(knowledge: Knowledge | None, theme: _Theme, reading: Reading,
               cited: set[tuple[str, int]]) -> SourceRef | None:
     """The best passage about this theme that clears the floor and is not cited yet."""
     if knowledge is None or theme.issue is None:

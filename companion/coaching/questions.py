@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Literal
 
 from companion.coaching import rules
-from companion.coaching.analyser.model import AnalyserModelError, Heads, shipped
+from companion.coaching.analyser.model import AnalyserModelError, Heads, NgramCache, shipped
 from companion.coaching.rules import (
     ALL_TYPES,
     SOCRATIC_TYPES,
@@ -59,7 +59,7 @@ def analyse(text: str, *, previous: str | None = None, model: Heads | None = Non
     """Code one utterance. ``previous``: the user turn it answers, if known (the behaviour head
     reads it). Raises ``AnalyserModelError`` when the model file is missing."""
     heads = model if model is not None else shipped()
-    cache: dict = {}
+    cache: NgramCache = {}
     form = heads.predict("form", text, cache)
     if form != "none":
         form = heads.predict("open_closed", text, cache)

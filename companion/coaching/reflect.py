@@ -276,7 +276,7 @@ def key_phrases(message: str, limit: int = 3) -> list[str]:
             low = tokens[i].lower()
             if low in _DETERMINERS:
                 j = i + 1
-                phrase = []
+                phrase: list[str] = []
                 while j < len(tokens) and len(phrase) < 4:
                     word = tokens[j].lower()
                     if word in _BREAK_WORDS or word in _VERBS:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -280,10 +280,10 @@ class Reply(BaseModel):
     regenerated: int = 0
     fallback: bool = False
     cancelled: bool = False
-    structured: dict | None = None
+    structured: dict[str, Any] | None = None
     latency_s: float = 0.0
     tokens: int = 0
     model: str = ""
-    listening: dict | None = None
+    listening: dict[str, Any] | None = None
     """Socratic mode: what the listening layer read (new facts, people, anchors), the question
     type and why, and the capability tier, for the coverage panel."""

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from companion.coaching import socratic
 from companion.coaching.events import Done, Event, Status, Token
@@ -21,10 +22,16 @@ from companion.errors import CompanionError
 from companion.fileutil import front_matter, unique_path
 from companion.llm.base import Provider
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from companion.knowledge.models import Knowledge, Passage
+    from companion.settings import Settings
+
 __all__ = ["CoachingSession", "Done", "Event", "Status", "Token", "commit_action", "save_note"]
 
 
-def _ref(p) -> SourceRef:
+def _ref(p: Passage) -> SourceRef:
     return SourceRef(label=p.label, path=p.path, line_start=p.line_start, line_end=p.line_end)
 
 
@@ -33,10 +40,10 @@ class CoachingSession:
 
     def __init__(
         self,
-        settings,
+        settings: Settings,
         *,
         provider: Provider | None = None,
-        knowledge=None,
+        knowledge: Knowledge | None = None,
         mode: str = "socratic",
         include_notes: bool = True,
     ):
@@ -46,7 +53,7 @@ class CoachingSession:
         self.knowledge = knowledge
         self.mode: str = mode
         self.include_notes = include_notes
-        self.history: list[dict] = []
+        self.history: list[dict[str, str]] = []
         self.covered: list[str] = []
         self.asked: list[str] = []
         self.knowledge_error: str | None = None
@@ -103,11 +110,8 @@ class CoachingSession:
     def model_where(self) -> str:
         if self.provider:
             return self.provider.where
-        return (
-            "local"
-            if self.settings.endpoint(self.settings.model) is None
-            else self.settings.endpoint(self.settings.model).base_url
-        )
+        endpoint = self.settings.endpoint(self.settings.model)  # a plain lookup
+        return "local" if endpoint is None else endpoint.base_url
 
     @property
     def tier(self) -> str:
@@ -120,7 +124,7 @@ class CoachingSession:
     def covered_types(self) -> set[str]:
         return set(self.covered)
 
-    def index_status(self) -> dict | None:
+    def index_status(self) -> dict[str, Any] | None:
         if self.knowledge is None:
             return None
         try:
@@ -128,7 +132,7 @@ class CoachingSession:
         except Exception:  # noqa: BLE001
             return None
 
-    def load_history(self, turns: list[dict]) -> None:
+    def load_history(self, turns: list[dict[str, str]]) -> None:
         """Resume a saved conversation (and the Socratic types it covered)."""
         self.history = [dict(t) for t in turns]
         self.covered, self.asked = [], []
@@ -146,7 +150,7 @@ class CoachingSession:
 
     # -- retrieval --------------------------------------------------------------------------
 
-    def retrieve(self, query: str, k: int | None = None, **filters) -> list:
+    def retrieve(self, query: str, k: int | None = None, **filters: Any) -> list[Passage]:
         if self.knowledge is None:
             return []
         if not self.include_notes:
@@ -233,7 +237,7 @@ class CoachingSession:
     def _socratic_turn(self, text: str, cancel: threading.Event | None) -> Iterator[Event]:
         yield from socratic.socratic_turn(self, text, cancel)
 
-    def _cancelled(self, partial: str, passages, started) -> Reply:
+    def _cancelled(self, partial: str, passages: list[Passage], started: float) -> Reply:
         reply = Reply(
             mode=self.mode,
             text=(partial + "\n\n*(reply cancelled)*").strip(),
@@ -257,14 +261,14 @@ class CoachingSession:
     # -- structured modes -------------------------------------------------------------------
 
     def stream_structured(
-        self, mode: str, inputs, cancel: threading.Event | None = None
+        self, mode: str, inputs: BaseModel | dict[str, Any], cancel: threading.Event | None = None
     ) -> Iterator[Event]:
         """`run_structured` in a worker thread: each section as a `Token` when it is built,
         then `Done` (the final text replaces what was streamed). When `cancel` is set the
         sections so far end the turn as a cancelled reply; the build finishes unseen."""
         started = time.monotonic()
-        parts: queue.Queue = queue.Queue()
-        outcome: list = []
+        parts: queue.Queue[str | None] = queue.Queue()
+        outcome: list[Reply | BaseException] = []
 
         def work() -> None:
             try:
@@ -295,7 +299,10 @@ class CoachingSession:
         yield Done(outcome[0])
 
     def run_structured(
-        self, mode: str, inputs, on_part: Callable[[str], None] | None = None
+        self,
+        mode: str,
+        inputs: BaseModel | dict[str, Any],
+        on_part: Callable[[str], None] | None = None,
     ) -> Reply:
         """An agenda, interview guide or mentor prompts, as a checked, rendered reply;
         `on_part` receives each section's Markdown as it is built."""

@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from pydantic import BaseModel
 
@@ -24,6 +25,11 @@ from companion.coaching.prompts import load_prompt
 from companion.coaching.reflect import topic
 from companion.coaching.rules import advice_spans, analyse
 from companion.llm.base import ChatMessage, LLMError, Provider
+
+if TYPE_CHECKING:
+    from companion.coaching.events import Event
+    from companion.coaching.session import CoachingSession
+    from companion.knowledge.models import Passage
 
 _ADVICE_REQUEST = re.compile(
     r"^\s*/advice\b|\bwhat (?:would|should|do) (?:you|i) (?:do|suggest|recommend)\b|"
@@ -52,9 +58,9 @@ class Drafted(BaseModel):
     question: str = ""
 
 
-def _schema(tier: str, stem: str, anchors: list[str]) -> dict:
+def _schema(tier: str, stem: str, anchors: list[str]) -> dict[str, Any]:
     slots = SLOTS[tier]
-    props: dict = {}
+    props: dict[str, Any] = {}
     if slots["reflection"]:
         props["reflection"] = {"type": "string",
                                "pattern": f"^[A-Z]{asking.TAIL}{{20,{slots['reflection']}}}[.]$"}
@@ -105,6 +111,26 @@ def question_problems_for(question: str, anchor: str | None, *, user_text: str, 
     return problems
 
 
+class ListeningTurn(TypedDict):
+    """What `listening_turn` wrote, who wrote each part, and why (the coverage panel shows it)."""
+
+    type: str
+    why: str
+    anchors: list[str]
+    tier: str
+    regenerated: int
+    fallback: bool
+    reflection_by: str
+    question_by: str
+    problems: list[str]
+    model_s: float
+    question: NotRequired[str]
+    anchor: NotRequired[str | None]
+    reflection: NotRequired[str]
+    reflection_kind: NotRequired[str]
+    question_type: NotRequired[str]
+
+
 def listening_turn(
     provider: Provider,
     state: ConversationState,
@@ -116,14 +142,14 @@ def listening_turn(
     passages_block: str,
     history_block: str,
     temperature: float,
-) -> dict:
+) -> ListeningTurn:
     """The reflection, the question and why: what the model wrote where it passed, the program's
     own words where it did not."""
     qtype, why, anchors = asking.choose_type(state, covered)
     prompt = load_prompt("socratic-listening")
     new = "; ".join(f.text for f in state.new_facts()[:5]) or ", ".join(state.anchors[:3]) or state.latest[:200]
     stems = asking.TYPES[qtype]["stems"]
-    result = {"type": qtype, "why": why, "anchors": anchors, "tier": tier, "regenerated": 0,
+    result: ListeningTurn = {"type": qtype, "why": why, "anchors": anchors, "tier": tier, "regenerated": 0,
               "fallback": False, "reflection_by": "program", "question_by": "program",
               "problems": [], "model_s": 0.0}
     fact_anchors = [f.anchor for f in state.new_facts() if f.anchor]
@@ -184,9 +210,9 @@ def listening_turn(
     if advice_spans(reflection.text):
         # The PM's own "I should..." said back would read as our advice.
         reflection = Reflection(text=f"So {topic(state.latest)} is on your mind.", kind="simple")
-    result.update(question=question, anchor=anchor, reflection=reflection.text,
-                  reflection_kind=reflection.kind,
-                  question_type=analyse(question).socratic_type or qtype)
+    result.update({"question": question, "anchor": anchor, "reflection": reflection.text,
+                   "reflection_kind": reflection.kind,
+                   "question_type": analyse(question).socratic_type or qtype})
     return result
 
 
@@ -202,7 +228,9 @@ def compose(reflection_text: str, questions: list[str]) -> str:
     return "\n\n".join(parts)
 
 
-def socratic_turn(session, text: str, cancel: threading.Event | None) -> Iterator:
+def socratic_turn(
+    session: CoachingSession, text: str, cancel: threading.Event | None
+) -> Iterator[Event]:
     """One Socratic turn of `session`: state, retrieval, reflection, question (or advice)."""
     from companion.coaching.schemas import Reply
     from companion.coaching.session import Done, Status, Token, _ref, _sources_footer
@@ -225,6 +253,7 @@ def socratic_turn(session, text: str, cancel: threading.Event | None) -> Iterato
         yield from advice_turn(session, state, passages, usable, started, cancel)
         return
     yield Status("thinking of a question…")
+    assert session.provider is not None  # send() prepared the session: the model is loaded
     turn = listening_turn(
         session.provider, state, tier=tier, user_turns=user_turns, covered=session.covered,
         asked=session.asked,
@@ -260,8 +289,8 @@ def socratic_turn(session, text: str, cancel: threading.Event | None) -> Iterato
     yield Done(reply)
 
 
-def _panel(state: ConversationState, turn: dict | None, **extra) -> dict:
-    data = state.panel()
+def _panel(state: ConversationState, turn: ListeningTurn | None, **extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = state.panel()
     if turn:
         data.update({k: turn[k] for k in ("type", "why", "anchor", "anchors", "tier", "reflection_kind",
                                           "reflection_by", "question_by", "problems")})
@@ -270,12 +299,20 @@ def _panel(state: ConversationState, turn: dict | None, **extra) -> dict:
     return data
 
 
-def advice_turn(session, state, passages, usable, started, cancel) -> Iterator:
+def advice_turn(
+    session: CoachingSession,
+    state: ConversationState,
+    passages: list[Passage],
+    usable: list[Passage],
+    started: float,
+    cancel: threading.Event | None,
+) -> Iterator[Event]:
     from companion.coaching.advice import advise
     from companion.coaching.schemas import Reply
     from companion.coaching.session import Done, Status, Token, _ref, _sources_footer
 
     yield Status("you asked for ideas: drafting them from what you said and the library…")
+    assert session.provider is not None  # send() prepared the session: the model is loaded
     advice = advise(session.provider, state, usable, temperature=session.settings.temperature)
     if cancel is not None and cancel.is_set():
         yield Done(session._cancelled("", passages, started))

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 from companion import locations
 from companion.errors import CompanionError
@@ -80,7 +81,7 @@ class Turn:
     content: str
     mode: str
     created: str
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -188,7 +189,7 @@ class TranscriptStore:
         """Text as it may be stored: no configured or environment key, nothing key-shaped."""
         return _KEY_SHAPES.sub("***", redact(text, *self.secrets))
 
-    def _clean_meta(self, meta: dict | None) -> str:
+    def _clean_meta(self, meta: dict[str, Any] | None) -> str:
         return self.clean(json.dumps(meta or {}, ensure_ascii=False, default=str))
 
     # ------------------------------------------------------------------ writing
@@ -201,7 +202,7 @@ class TranscriptStore:
                 "INSERT INTO sessions(title, mode, model, created, updated) VALUES (?, ?, ?, ?, ?)",
                 (self.clean(title)[:200] or DEFAULT_TITLE, mode, model, now, now),
             )
-            return int(cur.lastrowid)
+            return int(cast(int, cur.lastrowid))  # an INSERT always sets it
 
     def add_turn(
         self,
@@ -210,7 +211,7 @@ class TranscriptStore:
         content: str,
         *,
         mode: str = "socratic",
-        meta: dict | None = None,
+        meta: dict[str, Any] | None = None,
         model: str | None = None,
     ) -> int:
         """Store one turn and commit it before returning. The first user turn names the session."""
@@ -224,7 +225,7 @@ class TranscriptStore:
                 "INSERT INTO turns(session_id, role, content, mode, meta, created) VALUES (?, ?, ?, ?, ?, ?)",
                 (session_id, role, text, mode, self._clean_meta(meta), now),
             )
-            turn_id = int(cur.lastrowid)
+            turn_id = int(cast(int, cur.lastrowid))  # an INSERT always sets it
             if self.fts:
                 con.execute("INSERT INTO turns_fts(rowid, content) VALUES (?, ?)", (turn_id, text))
             title = row["title"]
@@ -353,7 +354,7 @@ class TranscriptStore:
             )
         return out
 
-    def history(self, session_id: int) -> list[dict]:
+    def history(self, session_id: int) -> list[dict[str, str]]:
         """The turns as chat messages (`role`, `content`) to resume a conversation."""
         return [{"role": t.role, "content": t.content} for t in self.turns(session_id)]
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from companion.knowledge.loader import _in_fence_flags, heading_of
 from companion.knowledge.models import BREADCRUMB_SEP
@@ -78,9 +79,10 @@ def _clean(line: str) -> str:
 def _blocks(lines: list[str], start: int) -> list[tuple[int, int, int, tuple[str, ...]]]:
     """(first, last, heading_level, breadcrumb) for each block of the body."""
     fences = _in_fence_flags(lines, start)
-    blocks: list[list] = []
+    # Each block is [first, last, heading_level, breadcrumb], mutable while the block grows.
+    blocks: list[list[Any]] = []
     stack: list[tuple[int, str]] = []
-    cur: list | None = None
+    cur: list[Any] | None = None
     i = start
     n = len(lines)
     while i < n:

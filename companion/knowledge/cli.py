@@ -7,23 +7,30 @@ imported inside the command functions only, so `companion --help` stays fast.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
 if TYPE_CHECKING:
-    from companion.knowledge.index import KnowledgeBase
-    from companion.knowledge.models import SyncReport
+    from rich.console import Console
+    from rich.progress import Task
+
+    from companion.knowledge.index import KnowledgeBase, Progress
+    from companion.knowledge.models import ActionItem, SyncReport
+    from companion.settings import Settings
+
+_Result = TypeVar("_Result")
 
 
-def _console(stderr: bool = False):
+def _console(stderr: bool = False) -> Console:
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
-def _settings():
+def _settings() -> Settings:
     from companion.settings import SettingsError, load_settings
 
     try:
@@ -48,7 +55,7 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def _open_kb(settings) -> KnowledgeBase:
+def _open_kb(settings: Settings) -> KnowledgeBase:
     from companion.knowledge.index import KnowledgeBase
 
     try:
@@ -58,7 +65,7 @@ def _open_kb(settings) -> KnowledgeBase:
         raise  # unreachable
 
 
-def _run_with_progress(action, label: str) -> SyncReport:
+def _run_with_progress(action: Callable[[Progress], _Result], label: str) -> _Result:
     """Run `action(progress)` with a rich progress bar on stderr: chunks embedded of the total,
     the rate (chunks/s) and the time left."""
     from rich.progress import (
@@ -73,7 +80,7 @@ def _run_with_progress(action, label: str) -> SyncReport:
     from rich.text import Text
 
     class RateColumn(ProgressColumn):
-        def render(self, task) -> Text:
+        def render(self, task: Task) -> Text:
             speed = task.finished_speed or task.speed
             return Text("" if speed is None else f"{speed:.1f} chunks/s", style="cyan")
 
@@ -292,7 +299,7 @@ def actions(
                   f"[dim]{escape(a.cite())}[/dim]")
 
 
-def describe_item(a, today: str) -> str:
+def describe_item(a: ActionItem, today: str) -> str:
     """` — yours, with Dana Lee · in progress · due 2026-01-10 (overdue) · high priority`."""
     bits = []
     if a.whose == "you":

@@ -31,6 +31,11 @@ import numpy as np
 from companion.errors import CompanionError
 
 if TYPE_CHECKING:
+    from langchain_openai import OpenAIEmbeddings
+    from onnxruntime import InferenceSession  # no type stubs: Any to mypy
+    from pydantic import SecretStr
+    from tokenizers import Tokenizer
+
     from companion.settings import Settings
 
 MINILM_NAME = "minilm-l6-int8"
@@ -111,7 +116,8 @@ def verify_model(model: Path) -> None:
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)
+    unit: np.ndarray = (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)
+    return unit
 
 
 class MiniLMEmbedding:
@@ -123,9 +129,9 @@ class MiniLMEmbedding:
         self.threads = max(1, int(threads))
         self.batch_size = max(1, int(batch_size))
         self.max_tokens = min(int(max_tokens), MINILM_MAX_TOKENS)
-        self._session = None
-        self._tokenizer = None
-        self._counter = None
+        self._session: InferenceSession | None = None
+        self._tokenizer: Tokenizer | None = None
+        self._counter: Tokenizer | None = None
         self._lock = threading.Lock()
 
     # -- chromadb EmbeddingFunction protocol ----------------------------------------------
@@ -155,7 +161,9 @@ class MiniLMEmbedding:
     def validate_config(config: dict[str, Any]) -> None:
         return None
 
-    def validate_config_update(self, old_config: dict, new_config: dict) -> None:
+    def validate_config_update(
+        self, old_config: dict[str, Any], new_config: dict[str, Any]
+    ) -> None:
         return None
 
     def is_legacy(self) -> bool:
@@ -190,7 +198,7 @@ class MiniLMEmbedding:
             self._input_names = {i.name for i in self._session.get_inputs()}
             self._tokenizer = tok
 
-    def _token_counter(self):
+    def _token_counter(self) -> Tokenizer:
         if self._counter is None:
             from tokenizers import Tokenizer
 
@@ -229,7 +237,8 @@ class MiniLMEmbedding:
         return out
 
     def embed_one(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
+        vector: np.ndarray = self.embed([text])[0]
+        return vector
 
 
 _shared: dict[int, MiniLMEmbedding] = {}
@@ -252,7 +261,7 @@ class EndpointEmbedding:
         base_url: str,
         model: str,
         *,
-        api_key: Any = None,
+        api_key: SecretStr | None = None,
         timeout_s: float = 60.0,
         max_retries: int = 2,
         batch_size: int = 64,
@@ -263,7 +272,7 @@ class EndpointEmbedding:
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.batch_size = batch_size
-        self._client = None
+        self._client: OpenAIEmbeddings | None = None
         self.dim: int | None = None
 
     @staticmethod
@@ -276,7 +285,7 @@ class EndpointEmbedding:
 
         return f"openai-compatible:{self.model}@{host_of(self.base_url)}"
 
-    def _embeddings(self):
+    def _embeddings(self) -> OpenAIEmbeddings:
         if self._client is None:
             from langchain_openai import OpenAIEmbeddings
             from pydantic import SecretStr
@@ -313,7 +322,8 @@ class EndpointEmbedding:
         return arr
 
     def embed_one(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
+        vector: np.ndarray = self.embed([text])[0]
+        return vector
 
     def count_tokens(self, text: str) -> int:
         from companion.knowledge.chunker import estimate_tokens
@@ -340,7 +350,9 @@ class EndpointEmbedding:
     def validate_config(config: dict[str, Any]) -> None:
         return None
 
-    def validate_config_update(self, old_config: dict, new_config: dict) -> None:
+    def validate_config_update(
+        self, old_config: dict[str, Any], new_config: dict[str, Any]
+    ) -> None:
         return None
 
     def is_legacy(self) -> bool:

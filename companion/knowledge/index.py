@@ -23,10 +23,10 @@ import math
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from filelock import FileLock, Timeout
@@ -35,7 +35,7 @@ from companion import locations
 from companion.errors import CompanionError
 from companion.fileutil import move_aside, utc_now
 from companion.knowledge import chunker, lexical, loader
-from companion.knowledge.embeddings import EmbeddingError, embedder_for
+from companion.knowledge.embeddings import Embedder, EmbeddingError, embedder_for
 from companion.knowledge.models import (
     BREADCRUMB_SEP,
     ActionItem,
@@ -43,8 +43,20 @@ from companion.knowledge.models import (
     Passage,
     SyncReport,
 )
-from companion.knowledge.store import ChunkStore, Hit, IndexDamaged, ModelMismatch, StoreError
+from companion.knowledge.store import (
+    ChunkStore,
+    Hit,
+    IndexDamaged,
+    Metadata,
+    ModelMismatch,
+    StoreError,
+)
 from companion.storage import VERSION_KEY, Migration, SchemaError, open_versioned
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from companion.settings import Settings
 
 # Bump when loading/chunking changes in a way that should re-index every file.
 # 2: Obsidian Tasks fields, participants/attendees and people folders (chunks are reused).
@@ -65,6 +77,10 @@ SOURCE_WEIGHT = {"notes": 1.0, "corpus": 0.75}
 """Your notes count a little more than the bundled library, so they are not drowned by it."""
 
 Progress = Callable[[int, int, str], None]
+Ranked = tuple[str, float, Hit | None, lexical.LexHit | None]
+"""(chunk id, fused score 0-1, dense hit or None, lexical hit or None): one of them found it."""
+Planned = tuple[loader.Note, str, bool]
+"""(note, manifest hash, new file) of a note to (re)index."""
 
 
 class KnowledgeError(CompanionError):
@@ -169,7 +185,7 @@ def mmr_select(
     usable = [h for h in hits if h.embedding is not None]
     if not usable:
         return hits[:k]
-    emb = np.stack([h.embedding for h in usable]).astype(np.float32)
+    emb = np.stack([h.embedding for h in usable if h.embedding is not None]).astype(np.float32)
     emb /= np.clip(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12, None)
     q = np.asarray(query, dtype=np.float32)
     q = q / max(float(np.linalg.norm(q)), 1e-12)
@@ -277,13 +293,13 @@ class KnowledgeBase:
 
     def __init__(
         self,
-        settings,
+        settings: Settings,
         *,
         index_dir: Path | None = None,
         notes_dirs: list[Path] | None = None,
         include_corpus: bool = True,
         corpus_dir: Path | None = None,
-        embedder=None,
+        embedder: Embedder | None = None,
         lock_timeout: float = 5.0,
         collection: str | None = None,
         vector_cache: Path | None | bool = True,
@@ -310,7 +326,7 @@ class KnowledgeBase:
             self.manifest_path = self.index_dir / "manifest.sqlite3"
             self.lexical_path = self.index_dir / "lexical.sqlite3"
         self._lexical: lexical.LexicalIndex | None = None
-        self._executor = None
+        self._executor: ThreadPoolExecutor | None = None
         self.me: tuple[str, ...] = tuple(
             dict.fromkeys([*getattr(settings, "vault_owner", ()), *loader.DEFAULT_ME])
         )
@@ -388,7 +404,7 @@ class KnowledgeBase:
             self._lexical = index
         return self._lexical
 
-    def _pool(self):
+    def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None:
             from concurrent.futures import ThreadPoolExecutor
 
@@ -489,7 +505,9 @@ class KnowledgeBase:
             self._store = None
             self.moved_aside.append(move_aside(self.index_dir / "chroma", "damaged"))
 
-    def _scan(self, roots: list[_Root], report: SyncReport):
+    def _scan(
+        self, roots: list[_Root], report: SyncReport
+    ) -> tuple[dict[str, loader.Note], set[str]]:
         notes: dict[str, loader.Note] = {}
         missing_roots: set[str] = set()
         seen: set[str] = set()
@@ -549,7 +567,7 @@ class KnowledgeBase:
             raise ModelMismatch(built, current)
 
         hashes: dict[str, str] = {}
-        todo_notes: list[tuple[loader.Note, str, bool]] = []
+        todo_notes: list[Planned] = []
         for key, note in notes.items():
             h = hashes[key] = self._hash(note, titles_by_root.get(str(note.root), {}))
             row = rows.get(key)
@@ -616,7 +634,9 @@ class KnowledgeBase:
         report.seconds = time.monotonic() - t0
         return report
 
-    def _plan(self, note: loader.Note, h: str, titles_by_root, new: bool) -> _Todo:
+    def _plan(
+        self, note: loader.Note, h: str, titles_by_root: dict[str, dict[str, str]], new: bool
+    ) -> _Todo:
         """Chunk one note (links resolved) and decide which chunks are embedded."""
         lines = loader.resolved_lines(note, titles_by_root.get(str(note.root), {}))
         chunks = chunker.chunk_lines(
@@ -679,7 +699,15 @@ class KnowledgeBase:
             ],
         )
 
-    def _reconcile(self, store, rows, notes, todo_notes, titles_by_root, report):
+    def _reconcile(
+        self,
+        store: ChunkStore,
+        rows: dict[str, sqlite3.Row],
+        notes: dict[str, loader.Note],
+        todo_notes: list[Planned],
+        titles_by_root: dict[str, dict[str, str]],
+        report: SyncReport,
+    ) -> list[Planned]:
         """Delete chunks no manifest row expects; redo files whose chunks went missing."""
         # A local index holds only our chunks: ids are enough (much cheaper than metadata).
         present = store.all_meta() if self.chroma_url else dict.fromkeys(store.all_ids(), {})
@@ -761,7 +789,14 @@ class KnowledgeBase:
             out[missing] = fresh
         return out, len(missing)
 
-    def _embed_all(self, store, todos: list[_Todo], rows, report, progress) -> None:
+    def _embed_all(
+        self,
+        store: ChunkStore,
+        todos: list[_Todo],
+        rows: dict[str, sqlite3.Row],
+        report: SyncReport,
+        progress: Progress | None,
+    ) -> None:
         """Embed and store the chunks of `todos`, batched across files.
 
         Every file is announced `pending` (with its old and new ids) before any of its chunks
@@ -797,7 +832,7 @@ class KnowledgeBase:
         left: dict[str, int] = {}
         fresh: list[tuple[_Todo, int]] = []
         reuse_ids: list[str] = []
-        reuse_meta: list[dict[str, Any]] = []
+        reuse_meta: list[Metadata] = []
         for t in todos:
             n = 0
             for i, cid in enumerate(t.ids):
@@ -844,7 +879,9 @@ class KnowledgeBase:
             if progress:
                 progress(done, total, batch[-1][0].note.relpath)
 
-    def _finish_file(self, store, todo: _Todo, old_ids: list[str], report) -> None:
+    def _finish_file(
+        self, store: ChunkStore, todo: _Todo, old_ids: list[str], report: SyncReport
+    ) -> None:
         """All chunks of the file are stored: drop its old ones, then mark it done."""
         note = todo.note
         keep = set(todo.ids)
@@ -861,7 +898,9 @@ class KnowledgeBase:
             report.truncated.append((display, "; ".join(note.reasons)))
 
     # ------------------------------------------------------------------ retrieval
-    def _where(self, source, person, tags) -> dict[str, Any] | None:
+    def _where(
+        self, source: str | None, person: str | None, tags: str | list[str] | None
+    ) -> dict[str, Any] | None:
         clauses: list[dict[str, Any]] = []
         if source:
             clauses.append({"source": source})
@@ -1015,13 +1054,17 @@ def _person_keys(people: list[str]) -> list[str]:
     return keys
 
 
-def _fuse(dense: list[Hit], lex: list[lexical.LexHit]) -> list[tuple]:
+def _fuse(dense: list[Hit], lex: list[lexical.LexHit]) -> list[Ranked]:
     """(id, score 0-1, dense hit or None, lexical hit or None), best first: reciprocal rank
     fusion, each source's weight applied, normalised by the best possible score."""
     best = max(SOURCE_WEIGHT.values()) * (DENSE_WEIGHT + LEXICAL_WEIGHT) / (RRF_K + 1)
     scores: dict[str, float] = {}
-    by_id: dict[str, list] = {}
-    for weight, hits, slot in ((DENSE_WEIGHT, dense, 0), (LEXICAL_WEIGHT, lex, 1)):
+    by_id: dict[str, list[Any]] = {}  # [dense Hit or None, LexHit or None]
+    rankings: tuple[tuple[float, Sequence[Hit | lexical.LexHit], int], ...] = (
+        (DENSE_WEIGHT, dense, 0),
+        (LEXICAL_WEIGHT, lex, 1),
+    )
+    for weight, hits, slot in rankings:
         for rank, h in enumerate(hits, start=1):
             meta = h.metadata
             w = weight * SOURCE_WEIGHT.get(str(meta.get("source")), 1.0)
@@ -1032,18 +1075,20 @@ def _fuse(dense: list[Hit], lex: list[lexical.LexHit]) -> list[tuple]:
     return [(i, scores[i] / best, by_id[i][0], by_id[i][1]) for i in order]
 
 
-def _diverse(ranked: list[tuple], k: int, cap: int | None) -> list[tuple]:
+def _diverse(ranked: list[Ranked], k: int, cap: int | None) -> list[Ranked]:
     """The first k of `ranked`, at most `cap` per file while other files have candidates;
     still in score order."""
     if cap is None:
         return ranked[:k]
-    chosen: list[tuple] = []
+    chosen: list[Ranked] = []
     per_doc: Counter[str] = Counter()
-    held: list[tuple] = []
+    held: list[Ranked] = []
     for r in ranked:
         if len(chosen) >= k:
             break
-        meta = (r[2] or r[3]).metadata
+        hit = r[2] or r[3]
+        assert hit is not None  # every ranked chunk was found by one of the two
+        meta = hit.metadata
         doc = str(meta.get("doc", ""))
         if per_doc[doc] >= cap:
             held.append(r)
@@ -1069,7 +1114,7 @@ def _passage_of(cid: str, score: float, dense: Hit | None, lex: lexical.LexHit |
 def _action_of(r: sqlite3.Row) -> ActionItem:
     keys = r.keys()
 
-    def col(name: str):
+    def col(name: str) -> Any:
         return r[name] if name in keys else None
 
     try:

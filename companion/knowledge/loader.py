@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import yaml
 
@@ -53,7 +54,10 @@ _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4}-\d{2}-\d{2})(?!\d)")
 
 # libyaml's parser when PyYAML was built with it: front matter parsing was most of the time of
 # re-syncing an unchanged vault with the pure-Python one.
-_SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:  # the C loader has the same interface; mypy needs one class to subclass
+    _SafeBase = yaml.SafeLoader
+else:
+    _SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _FrontMatterLoader(_SafeBase):
@@ -238,7 +242,7 @@ def _looks_like_yaml(block: list[str]) -> bool:
     return bool(sample) and sum(bool(_YAMLISH.match(x)) for x in sample) >= 0.8 * len(sample)
 
 
-def _parse_front_matter(lines: list[str], reasons: list[str]) -> tuple[dict, int]:
+def _parse_front_matter(lines: list[str], reasons: list[str]) -> tuple[dict[str, Any], int]:
     """(metadata, body_start). Malformed front matter is left in the body, with a reason."""
     if not lines or lines[0].strip() != "---":
         return {}, 0
@@ -492,7 +496,7 @@ def _name_key(name: str) -> str:
 
 def is_me(name: str | None, me: Iterable[str] = DEFAULT_ME) -> bool:
     """True if `name` is one of the vault owner's names (case-insensitive)."""
-    return bool(name) and _name_key(name) in {_name_key(m) for m in me}
+    return bool(name and _name_key(name) in {_name_key(m) for m in me})
 
 
 def _owner_name(raw: str, after: str, known: dict[str, str], me: Iterable[str]) -> str:
@@ -511,9 +515,25 @@ def _owner_name(raw: str, after: str, known: dict[str, str], me: Iterable[str]) 
     return words[0]
 
 
+class TaskFields(TypedDict):
+    """What `parse_task` reads from one task line."""
+
+    text: str
+    owner: str | None
+    mentions: list[str]
+    due: str | None
+    scheduled: str | None
+    start: str | None
+    priority: str | None
+    tags: list[str]
+
+
+Whose = Literal["you", "them"]
+
+
 def parse_task(
     body: str, *, known: dict[str, str] | None = None, me: Iterable[str] = DEFAULT_ME
-) -> dict:
+) -> TaskFields:
     """Obsidian Tasks fields of one task line's text: owner, other @people, dates, priority,
     tags, and the text without the plugin's emoji fields."""
     known = known or {}
@@ -555,7 +575,7 @@ _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I'll|I've|I'd|I’ll|I’m)\b|\b(?:me|my
 
 def implied_owner(
     text: str, people: Iterable[str], me: Iterable[str] = DEFAULT_ME
-) -> tuple[str | None, str | None]:
+) -> tuple[Whose | None, str | None]:
     """(whose, owner) of a task line that names no `@owner`, read from its words: "Dana to send
     the deck" is Dana's; "I'll send the deck", "Ask my manager ..." and an imperative that
     names one of the note's people after its first word ("Send Dana the deck", "Review Dana's
@@ -622,10 +642,11 @@ def action_items(
         status = m.group(1)
         fields = parse_task(m.group(2).strip(), known=known, me=me)
         owner = fields["owner"]
-        whose = None if owner is None else ("you" if is_me(owner, me) else "them")
+        whose: Whose | None = None if owner is None else ("you" if is_me(owner, me) else "them")
         if owner is None:
             whose, owner = implied_owner(fields["text"], note.person, me)
-        with_people = [owner] if whose == "them" else list(note_people)
+        # "them" always comes with the owner's name (parse_task, implied_owner).
+        with_people = [owner] if whose == "them" and owner is not None else list(note_people)
         for name in fields["mentions"]:
             if not is_me(name, me) and name not in with_people:
                 with_people.append(name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -128,7 +128,7 @@ class ActionItem(BaseModel):
         """Open and due before `today` (`YYYY-MM-DD`)."""
         return not self.done and bool(self.due) and str(self.due) < today
 
-    def urgency(self, today: str) -> tuple:
+    def urgency(self, today: str) -> tuple[bool, float, str]:
         """Sort key, most urgent first: overdue, then priority (none counts as between medium
         and low), then the earliest due date. Sort stably after newest-first for ties."""
         rank = PRIORITIES.index(self.priority) if self.priority in PRIORITIES else 2.5
@@ -182,6 +182,25 @@ class IndexStatus(BaseModel):
     notes_dirs: list[str] = Field(default_factory=list)
     keyword_chunks: int = 0
     """Chunks in the keyword index (all of them; `chunks` counts the embedded ones)."""
+
+
+class Knowledge(Protocol):
+    """What the coaching layer asks of a knowledge base. `index.KnowledgeBase` is the real one;
+    the eval runner and the tests pass stand-ins with these methods."""
+
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        *,
+        source: str | None = None,
+        person: str | None = None,
+        tags: str | list[str] | None = None,
+    ) -> list[Passage]: ...
+
+    def action_items(self, person: str | None = None, open_only: bool = True) -> list[ActionItem]: ...
+
+    def status(self) -> IndexStatus: ...
 
 
 DATA_NOTICE = (

@@ -13,9 +13,10 @@ import os
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # chromadb may import onnxruntime
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import chromadb
@@ -27,8 +28,17 @@ from chromadb.utils.embedding_functions import register_embedding_function
 from companion.errors import CompanionError
 from companion.knowledge.embeddings import EndpointEmbedding, MiniLMEmbedding
 
-register_embedding_function(MiniLMEmbedding)
-register_embedding_function(EndpointEmbedding)
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+    from chromadb.api.types import Embeddable, Embedding, EmbeddingFunction, Include, QueryResult
+
+# chromadb leaves register_embedding_function unannotated (its own `# type: ignore`).
+register_embedding_function(MiniLMEmbedding)  # type: ignore[no-untyped-call]
+register_embedding_function(EndpointEmbedding)  # type: ignore[no-untyped-call]
+
+Metadata = Mapping[str, Any]
+"""A chunk's metadata as chromadb stores it (str, int, float, bool or None values)."""
 
 COLLECTION = "companion_chunks"
 MODEL_KEY = "embedding_model"
@@ -73,7 +83,7 @@ class Hit:
     embedding: np.ndarray | None
 
 
-def _client(path: Path | None, url: str | None):
+def _client(path: Path | None, url: str | None) -> ClientAPI:
     settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if url:
         parts = urlsplit(url)
@@ -116,7 +126,7 @@ class ChunkStore:
         self.location = url or str(path)
         self.collection_name = collection
         self._client = _client(path, url)
-        self._col = None
+        self._col: Collection | None = None
 
     # -- collection --------------------------------------------------------------------------
     def built_with(self) -> str | None:
@@ -127,7 +137,7 @@ class ChunkStore:
             return None
         return (col.metadata or {}).get(MODEL_KEY)
 
-    def collection(self, *, check_model: bool = True):
+    def collection(self, *, check_model: bool = True) -> Collection:
         """The collection, created if missing. Raises `ModelMismatch` on another model."""
         if self._col is not None:
             return self._col
@@ -139,7 +149,8 @@ class ChunkStore:
         try:
             self._col = self._client.get_or_create_collection(
                 self.collection_name,
-                embedding_function=self.embedder,
+                # Typed for any embeddable input; ours embeds documents, all we ever give it.
+                embedding_function=cast("EmbeddingFunction[Embeddable]", self.embedder),
                 metadata={MODEL_KEY: current},
                 configuration={"hnsw": {"space": "cosine"}},
             )
@@ -160,7 +171,7 @@ class ChunkStore:
         self,
         ids: list[str],
         documents: list[str],
-        metadatas: list[dict[str, Any]],
+        metadatas: list[Metadata],
         embeddings: np.ndarray,
     ) -> None:
         if ids:
@@ -168,7 +179,7 @@ class ChunkStore:
                 ids=ids, documents=documents, metadatas=metadatas, embeddings=embeddings
             )
 
-    def update_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
+    def update_metadata(self, ids: list[str], metadatas: list[Metadata]) -> None:
         if ids:
             self.collection().update(ids=ids, metadatas=metadatas)
 
@@ -216,7 +227,9 @@ class ChunkStore:
         offset = 0
         while True:
             page = col.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            metas = page.get("metadatas") or [None] * len(page["ids"])
+            metas: Sequence[Mapping[str, Any] | None] = page.get("metadatas") or [None] * len(
+                page["ids"]
+            )
             for i, m in zip(page["ids"], metas, strict=False):
                 out[i] = {k: (m or {}).get(k) for k in keys}
             if len(page["ids"]) < _PAGE:
@@ -233,9 +246,14 @@ class ChunkStore:
     ) -> list[Hit]:
         """Nearest chunks; `embeddings=False` skips returning vectors (faster)."""
         col = self.collection()
-        include = ["documents", "metadatas", "distances"] + (["embeddings"] if embeddings else [])
+        include: Include = (
+            ["documents", "metadatas", "distances", "embeddings"]
+            if embeddings
+            else ["documents", "metadatas", "distances"]
+        )
+        vectors: list[Embedding] = [np.asarray(embedding, dtype=np.float32)]
         res = col.query(  # fewer stored than n (or none) simply returns fewer
-            query_embeddings=[np.asarray(embedding, dtype=np.float32)],
+            query_embeddings=vectors,
             n_results=max(1, n),
             where=where or None,
             include=include,
@@ -244,8 +262,8 @@ class ChunkStore:
         docs = (res.get("documents") or [[]])[0]
         metas = (res.get("metadatas") or [[]])[0]
         dists = (res.get("distances") or [[]])[0]
-        embs = res.get("embeddings")
-        embs = embs[0] if embs is not None and len(embs) else [None] * len(ids)
+        found = res.get("embeddings")
+        embs: Sequence[Any] | np.ndarray = found[0] if found is not None and len(found) else [None] * len(ids)
         return [
             Hit(
                 i,
@@ -257,6 +275,6 @@ class ChunkStore:
             for i, d, m, dist, e in zip(ids, docs, metas, dists, embs, strict=False)
         ]
 
-    def query_texts(self, texts: list[str], n: int) -> dict:
+    def query_texts(self, texts: list[str], n: int) -> QueryResult:
         """chromadb's own `collection.query(query_texts=...)` (benchmark baseline)."""
         return self.collection().query(query_texts=texts, n_results=n)

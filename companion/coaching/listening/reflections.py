@@ -87,10 +87,10 @@ def _render(fact: Fact) -> str | None:
             return f"for {_lower_first(who)}, {cond} is a must-have, not a nice-to-have"
         return None
     if fact.kind == "decision":
-        clause = _clean(fact.text)
-        if not clause.lower().startswith(("whether", "between")):
+        choice = _clean(fact.text)
+        if not choice.lower().startswith(("whether", "between")):
             return None
-        return f"the choice in front of you is {clause}"
+        return f"the choice in front of you is {choice}"
     if fact.kind == "commitment":
         return f"you've given your word here: {_clean(re.sub(r'^you ', '', fact.text))}"
     if fact.kind == "value":

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from companion.coaching.listening.nlp import parse
 from companion.coaching.listening.state import ConversationState
 from companion.coaching.listening.words import content_lemmas
+
+if TYPE_CHECKING:
+    from companion.knowledge.models import Passage
 
 MIN_SCORE = 0.25
 """Cosine similarity below which a passage is not cited (MiniLM: unrelated text scores < 0.2)."""
@@ -28,7 +33,7 @@ def shared_words(passage_text: str, state: ConversationState) -> set[str]:
     return content_lemmas(parse(passage_text[:1500])) & set(state.seen)
 
 
-def relevant(passages: list, state: ConversationState) -> list:
+def relevant(passages: list[Passage], state: ConversationState) -> list[Passage]:
     """The passages that clear the floor, best first."""
     out = []
     for p in passages:

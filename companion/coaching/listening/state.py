@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Container, Iterable
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
 from companion.coaching.listening.nlp import parse
 from companion.coaching.listening.words import content_lemmas, is_content, second_person
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
 
 FactKind = Literal[
     "decision", "not_yet", "feeling", "commitment", "condition", "claim", "value",
@@ -91,7 +95,7 @@ class ConversationState(BaseModel):
     def of_kind(self, kind: str, *, new: bool = False) -> list[Fact]:
         return [f for f in (self.new_facts() if new else self.facts) if f.kind == kind]
 
-    def panel(self) -> dict:
+    def panel(self) -> dict[str, list[str]]:
         """What the coverage panel shows: the new facts first, then the earlier ones."""
         return {
             "new": [f"{f.kind}: {f.text}" for f in self.new_facts()],
@@ -103,22 +107,22 @@ class ConversationState(BaseModel):
         }
 
 
-def _span_text(tokens) -> str:
+def _span_text(tokens: Iterable[Token]) -> str:
     return second_person(list(tokens))
 
 
-def _subtree(t, *, drop=()) -> list:
+def _subtree(t: Token, *, drop: Container[int] = ()) -> list[Token]:
     return [x for x in t.subtree if x.i not in drop]
 
 
-def _chunk_of(token, doc):
+def _chunk_of(token: Token, doc: Doc) -> Span | None:
     for chunk in doc.noun_chunks:
         if chunk.start <= token.i < chunk.end:
             return chunk
     return None
 
 
-def _people(doc, turn: int) -> list[Person]:
+def _people(doc: Doc, turn: int) -> list[Person]:
     found: list[Person] = []
     names = {e.root.i: e for e in doc.ents if e.label_ == "PERSON"}
     # spaCy's small model often labels first names GPE/ORG/LOC: a capitalised single-token
@@ -148,18 +152,24 @@ def _people(doc, turn: int) -> list[Person]:
     return found
 
 
-def _first_person(t) -> bool:
+def _first_person(t: Token) -> bool:
     return any(c.dep_ in {"nsubj", "nsubjpass"} and c.lower_ in {"i", "we"} for c in t.children)
 
 
-def _negated(t) -> bool:
+def _negated(t: Token) -> bool:
     return any(c.dep_ == "neg" for c in t.children)
 
 
-def _facts(doc, turn: int) -> list[Fact]:
+def _facts(doc: Doc, turn: int) -> list[Fact]:
     facts: list[Fact] = []
 
-    def add(kind, tokens, sentence, anchor=None, **detail):
+    def add(
+        kind: FactKind,
+        tokens: Iterable[Token],
+        sentence: Span,
+        anchor: str | None = None,
+        **detail: str,
+    ) -> None:
         text = _span_text(tokens)
         if text and not any(f.kind == kind and f.text == text for f in facts):
             facts.append(Fact(kind=kind, text=text, anchor=anchor, sentence=sentence.text.strip(),
@@ -197,11 +207,11 @@ def _facts(doc, turn: int) -> list[Fact]:
                     _first_person(t) or _first_person(t.head) or t.head.lower_ in {"feel", "am", "'m"}
                     or any(x.lower_ in {"i", "i'm", "me", "my"} for x in sent)
                 ):
-                    about = [x for x in t.subtree if x.i > t.i]
-                    if not about and t.head.i != t.i:
-                        about = [x for x in t.head.subtree if x.i > t.i]
-                    add("feeling", [t], sent, anchor=_anchor_in(about, doc), feeling=t.lower_,
-                        about=_span_text(about).rstrip(".!,;"))
+                    after = [x for x in t.subtree if x.i > t.i]
+                    if not after and t.head.i != t.i:
+                        after = [x for x in t.head.subtree if x.i > t.i]
+                    add("feeling", [t], sent, anchor=_anchor_in(after, doc), feeling=t.lower_,
+                        about=_span_text(after).rstrip(".!,;"))
             # Commitments: "I promised Dana a plan by Friday", "I'll ...", "I told X I'd ...".
             if (lemma in _COMMIT and _first_person(t) and not _negated(t) and t.dep_ != "advcl") or (
                 t.lower_ in {"'ll", "will", "'d"} and t.head.pos_ == "VERB"
@@ -233,8 +243,8 @@ def _facts(doc, turn: int) -> list[Fact]:
                     obj = [x for x in t.subtree if x.i < t.i]
                 add("value", obj or [t], sent, anchor=_anchor_in(obj, doc))
             if t.lower_ == "important" and any(c.lower_ in {"me", "us"} for c in t.subtree):
-                subj = [x for x in t.head.subtree if x.i < t.i and x.dep_ != "punct"]
-                add("value", subj, sent, anchor=_anchor_in(subj, doc))
+                before = [x for x in t.head.subtree if x.i < t.i and x.dep_ != "punct"]
+                add("value", before, sent, anchor=_anchor_in(before, doc))
             # Claims: another person's view, or the PM's own certainty.
             if lemma in _CLAIM_VERBS and t.pos_ == "VERB":
                 subj = next((c for c in t.children if c.dep_ == "nsubj"), None)
@@ -242,12 +252,14 @@ def _facts(doc, turn: int) -> list[Fact]:
                 if subj is not None and comp is not None and subj.lower_ not in {"you"}:
                     mine = subj.lower_ in {"i", "we"}
                     if not mine or lemma in {"think", "believe", "know"}:
-                        obj = next((c for c in comp.children if c.dep_ in {"dobj", "attr"}), None)
+                        target = next(
+                            (c for c in comp.children if c.dep_ in {"dobj", "attr"}), None
+                        )
                         add("claim", _subtree(comp), sent, anchor=_anchor_in(_subtree(comp), doc),
                             who="you" if mine else _span_text(_subtree(subj)),
                             verb=lemma,
-                            action=f"{comp.lemma_} {_span_text(_subtree(obj))}" if obj is not None
-                            and comp.pos_ == "VERB" else "")
+                            action=f"{comp.lemma_} {_span_text(_subtree(target))}"
+                            if target is not None and comp.pos_ == "VERB" else "")
             if t.lower_ in _CERTAIN and t.dep_ in {"advmod", "nsubj", "acomp"} and t.lower_ != "know":
                 head = t.head
                 add("claim", _subtree(head), sent, anchor=_anchor_in(_subtree(head), doc),
@@ -278,7 +290,7 @@ _PRONOUNS = {"i", "me", "you", "we", "us", "it", "they", "them", "he", "she", "h
              "nothing", "someone", "anyone", "everyone", "one", "those", "these", "there", "lot"}
 
 
-def _anchor_in(tokens, doc) -> str | None:
+def _anchor_in(tokens: Iterable[Token], doc: Doc) -> str | None:
     """The most contentful noun chunk among `tokens` (second person), if any."""
     ids = {t.i for t in tokens}
     best, best_score = None, 0.0
@@ -291,7 +303,7 @@ def _anchor_in(tokens, doc) -> str | None:
     return best
 
 
-def candidate_anchors(doc, seen: set[str], limit: int = 6) -> list[str]:
+def candidate_anchors(doc: Doc, seen: set[str], limit: int = 6) -> list[str]:
     """Noun phrases of the latest message, new content first, as the coach would say them."""
     scored: list[tuple[float, int, str]] = []
     for chunk in doc.noun_chunks:

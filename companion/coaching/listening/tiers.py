@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, NotRequired, TypedDict
+
+if TYPE_CHECKING:
+    from companion.settings import Settings
 
 Tier = Literal["tiny", "small", "large"]
 TIERS: tuple[str, ...] = ("tiny", "small", "large")
 
-def tier_for(model_name: str, settings=None) -> Tier:
+def tier_for(model_name: str, settings: Settings | None = None) -> Tier:
     """`tiny` (narrow slots), `small` (model writes reflections and whole questions) or `large`
     (model writes the whole turn); `settings.tier` other than `auto` overrides the name."""
     chosen = getattr(settings, "tier", "auto") if settings is not None else "auto"
@@ -23,7 +26,19 @@ def tier_for(model_name: str, settings=None) -> Tier:
 
 
 # What each tier's model may write, and how long its fields may be.
-SLOTS: dict[str, dict] = {
+class Slots(TypedDict):
+    """What one tier's model writes in a Socratic turn."""
+
+    reflection: int | None
+    """Longest reflection the model writes (characters); None: the program writes it."""
+    question: Literal["tail", "whole"]
+    """`tail`: the model ends a stem the program chose; `whole`: it writes the question."""
+    tail_chars: NotRequired[int]
+    question_chars: NotRequired[int]
+    max_tokens: int
+
+
+SLOTS: dict[str, Slots] = {
     "tiny": {"reflection": None, "question": "tail", "tail_chars": 70, "max_tokens": 64},
     "small": {"reflection": 160, "question": "whole", "question_chars": 140, "max_tokens": 120},
     "large": {"reflection": 320, "question": "whole", "question_chars": 200, "max_tokens": 220},

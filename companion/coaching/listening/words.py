@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.tokens import Token
 
 # First person -> second person, word for word; `reflect` adds whole contractions to it.
 PRONOUNS = {
@@ -30,7 +35,7 @@ _LIGHT = {
 CONTENT_POS = {"NOUN", "PROPN", "VERB", "ADJ", "NUM", "ADV"}
 
 
-def second_person(tokens) -> str:
+def second_person(tokens: Iterable[Token]) -> str:
     """The tokens as the coach says them back: I/my/we/our become you/your."""
     out: list[str] = []
     subject_i = False
@@ -51,7 +56,7 @@ def second_person(tokens) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-def is_content(t) -> bool:
+def is_content(t: Token) -> bool:
     return (
         t.pos_ in CONTENT_POS
         and not t.is_stop
@@ -61,7 +66,7 @@ def is_content(t) -> bool:
     )
 
 
-def content_lemmas(doc) -> set[str]:
+def content_lemmas(doc: Iterable[Token]) -> set[str]:
     """Lower-cased lemmas of the content words of a Doc or Span."""
     return {t.lemma_.lower() for t in doc if is_content(t)}
 

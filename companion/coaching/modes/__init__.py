@@ -16,12 +16,17 @@ import pkgutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from companion.errors import CompanionError
+
+if TYPE_CHECKING:
+    from companion.coaching.schemas import SourceRef
+    from companion.knowledge.models import Knowledge
+    from companion.llm.base import Provider
 
 FieldKind = Literal["input", "text", "int", "select"]
 
@@ -52,11 +57,22 @@ class FormField:
         return self.flag or "--" + self.name.replace("_", "-")
 
 
+class StructuredResult(Protocol):
+    """What a structured mode builds (`Agenda`, `InterviewGuide`, `MentorPrompts`): a pydantic
+    model with the passages it cites and a Markdown rendering."""
+
+    sources: list[SourceRef]
+
+    def to_markdown(self) -> str: ...
+
+    def model_dump(self, *, mode: str = "python") -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class Build:
     """What a structured mode's builder returns: the result and how many slots fell back."""
 
-    result: BaseModel
+    result: StructuredResult
     fallbacks: int
 
 
@@ -72,8 +88,8 @@ def builder(target: str) -> Callable[..., Build]:
     def build(
         inputs: BaseModel,
         *,
-        provider,
-        knowledge,
+        provider: Provider | None,
+        knowledge: Knowledge | None,
         temperature: float,
         tier: str = "tiny",
         on_part: Callable[[str], None] | None = None,
@@ -132,8 +148,8 @@ class ModeSpec:
     form): what the evals' bank share, personalisation and presupposition checks read."""
     from_text: Callable[[str], BaseModel] | None = None
     """Inputs from a chat message typed in this mode (chat and `companion ask`)."""
-    summary: Callable[[BaseModel], str] | None = None
-    """One line for the transcript saying what was asked."""
+    summary: Callable[[Any], str] | None = None
+    """One line for the transcript saying what was asked (it gets this mode's `inputs`)."""
 
     @property
     def structured(self) -> bool:
