@@ -27,6 +27,7 @@ from companion.coaching.schemas import (
     SourceRef,
     section_markdown,
 )
+from companion.knowledge.models import ActionItem, Knowledge
 from companion.llm.base import LLMError, Provider
 
 ACTIONS = "Action items from last time"
@@ -117,40 +118,38 @@ def max_carried(minutes: int) -> int:
     return max(5, minutes // 2)
 
 
-def carried_items(items: list, minutes: int, today: str) -> tuple[list, int]:
+def carried_items(
+    items: list[ActionItem], minutes: int, today: str
+) -> tuple[list[ActionItem], int]:
     """(the items to carry, how many were left out), most urgent first: overdue, then by
     priority and due date, newest note first on ties; the first `max_carried` of them."""
     limit = max_carried(minutes)
-    ranked = sorted(items, key=lambda a: getattr(a, "date", None) or "", reverse=True)
-    if all(hasattr(a, "urgency") for a in ranked):
-        ranked.sort(key=lambda a: a.urgency(today))
+    ranked = sorted(items, key=lambda a: a.date or "", reverse=True)
+    ranked.sort(key=lambda a: a.urgency(today))
     # Ranked even when all fit: the PM walks the list top down and the overdue item is the one
     # the meeting must not run out of time for.
     return ranked[:limit], max(0, len(items) - limit)
 
 
-def _owner(a) -> str | None:
-    whose = getattr(a, "whose", None)
-    if whose == "you":
+def _owner(a: ActionItem) -> str | None:
+    if a.whose == "you":
         return "you"
-    if whose == "them":
-        return getattr(a, "owner", None) or a.person
+    if a.whose == "them":
+        return a.owner or a.person
     # Nobody named on the line: in a note with one person it is read as theirs (as before);
     # in a meeting with several, nobody's.
     people = [p.strip() for p in (a.person or "").split(",") if p.strip()]
     return people[0] if len(people) == 1 else None
 
 
-def _item_text(a, today: str) -> str:
+def _item_text(a: ActionItem, today: str) -> str:
     extra = []
-    state = getattr(a, "state", "open")
-    if state == "in_progress":
+    if a.state == "in_progress":
         extra.append("in progress")
-    elif state == "other":
+    elif a.state == "other":
         extra.append(f"status [{a.status}]")
-    due = getattr(a, "due", None)
-    if due:
-        extra.append(f"due {due}" + (", overdue" if a.overdue(today) else ""))
+    if a.due:
+        extra.append(f"due {a.due}" + (", overdue" if a.overdue(today) else ""))
     return f"{a.text} ({'; '.join(extra)})" if extra else a.text
 
 
@@ -158,7 +157,7 @@ def build_agenda(
     inputs: AgendaInputs,
     *,
     provider: Provider | None,
-    knowledge,
+    knowledge: Knowledge | None,
     today: dt.date | None = None,
     temperature: float = 0.3,
     tier: str = "tiny",
@@ -172,8 +171,8 @@ def build_agenda(
 
     # Facts: the open action items with this person, straight from the notes.
     day = (today or dt.date.today()).isoformat()
-    found = knowledge.action_items(person=inputs.person, open_only=True) if knowledge else []
-    open_items, left_out = carried_items(found, inputs.duration_minutes, day)
+    with_person = knowledge.action_items(person=inputs.person, open_only=True) if knowledge else []
+    open_items, left_out = carried_items(with_person, inputs.duration_minutes, day)
     for a in open_items:
         items[ACTIONS].append(
             AgendaItem(
@@ -330,7 +329,7 @@ def _suggest(
 
 
 def _from_notes(
-    knowledge, inputs: AgendaInputs, title: str, titles: list[str], taken: list[str]
+    knowledge: Knowledge, inputs: AgendaInputs, title: str, titles: list[str], taken: list[str]
 ) -> tuple[Topic, SourceRef] | None:
     """A topic of this section's kind from the notes with the person, and where it is."""
     try:
@@ -374,7 +373,7 @@ _PEOPLE = {"vp", "manager", "director", "lead", "head", "team", "partner", "ceo"
 
 
 def _from_items(
-    open_items: list, inputs: AgendaInputs, taken: list[str]
+    open_items: list[ActionItem], inputs: AgendaInputs, taken: list[str]
 ) -> tuple[Topic, SourceRef] | None:
     """A topic from an open action item with the person (most urgent first), not one whose
     anchor another section already asks about, nor a decision (the decisions section's)."""

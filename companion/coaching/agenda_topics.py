@@ -9,11 +9,16 @@ the PM's own words turned to "you". The raw sentence is never pasted.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from companion.coaching.listening.nlp import parse
 from companion.coaching.listening.state import FEELINGS
 from companion.coaching.listening.words import second_person
+
+if TYPE_CHECKING:
+    from spacy.tokens import Span, Token
 
 # Lemmas that say what a sentence is about, strongest first (a decision outranks a blocker).
 _DECIDE = {"decide", "decision", "whether", "choose", "choice", "approve", "approval", "sign-off",
@@ -67,7 +72,7 @@ def split_sentences(on_mind: str) -> list[str]:
     return out
 
 
-def _kind(sent) -> str:
+def _kind(sent: Span) -> str:
     lemmas = {t.lemma_.lower() for t in sent} | {t.lower_ for t in sent}
     if lemmas & _DECIDE or any(t.lower_ == "should" for t in sent):
         return "decision"
@@ -82,7 +87,7 @@ def _kind(sent) -> str:
     return "explore"
 
 
-def _says(tokens, person: str) -> str:
+def _says(tokens: Iterable[Token], person: str) -> str:
     """Tokens in the coach's second person, "my report" / "my manager" said as the person's
     name (the agenda is for the meeting with them)."""
     out: list[str] = []
@@ -99,7 +104,7 @@ def _says(tokens, person: str) -> str:
     return re.sub(r"\s+", " ", text).replace("you 're", "you're")
 
 
-def _phrases(sent):
+def _phrases(sent: Span) -> Iterator[tuple[list[Token], Token]]:
     """Noun phrases: the parser's chunks, and each noun with the words before it that it
     governs (the small parser loses "the mobile on-call rota" to the hyphen)."""
     yield from ((list(c), c.root) for c in sent.noun_chunks)
@@ -110,7 +115,7 @@ def _phrases(sent):
                 yield left, t
 
 
-def _anchor(sent, person: str) -> str:
+def _anchor(sent: Span, person: str) -> str:
     """The sentence's most contentful noun phrase: not the person, not a pronoun, not a time
     ("two weeks"), and not a bare noun ("night") when anything better exists."""
     first = person.split()[0].lower()
@@ -140,7 +145,7 @@ def _anchor(sent, person: str) -> str:
     return best
 
 
-def _whether(sent, person: str) -> str | None:
+def _whether(sent: Span, person: str) -> str | None:
     """ "whether to apply for the group PM opening now or wait a year" """
     for t in sent:
         if t.lower_ == "whether":
@@ -162,7 +167,7 @@ def _whether(sent, person: str) -> str | None:
     return None
 
 
-def _noun_phrase(token, person: str) -> str:
+def _noun_phrase(token: Token, person: str) -> str:
     """The phrase `token` heads, without its clauses, plus nouns the parser left after it."""
     words = [x for x in token.subtree if x.dep_ not in {"relcl", "acl", "prep", "punct"}
              or x.i < token.i]
@@ -177,7 +182,7 @@ def _noun_phrase(token, person: str) -> str:
     return _says(sorted(words, key=lambda x: x.i), person)
 
 
-def _decision_object(sent, person: str) -> str | None:
+def _decision_object(sent: Span, person: str) -> str | None:
     """ "a decision on the second designer headcount" -> "on the second designer headcount";
     "the analytics vendor decision" -> "on the analytics vendor". """
     for t in sent:
@@ -193,7 +198,7 @@ def _decision_object(sent, person: str) -> str | None:
     return None
 
 
-def _deadline(sent, person: str) -> str | None:
+def _deadline(sent: Span, person: str) -> str | None:
     """ "before Q1 planning locks", "this week", "by October 20" """
     for t in sent:
         if t.lower_ in {"before", "by", "until"} and t.dep_ in {"prep", "mark"}:
@@ -211,7 +216,7 @@ def _deadline(sent, person: str) -> str | None:
     return None
 
 
-def _feeling(sent, person: str) -> str | None:
+def _feeling(sent: Span, person: str) -> str | None:
     """ "I'm worried my report is burning out" -> "you are worried Dana is burning out";
     "it feels like everyone moved on without me" -> "you feel everyone moved on without you" """
     mine = any(x.lower_ in {"i", "we", "me", "my"} for x in sent)
@@ -231,7 +236,7 @@ def _feeling(sent, person: str) -> str | None:
     return None
 
 
-def _contrast(sent, person: str) -> str | None:
+def _contrast(sent: Span, person: str) -> str | None:
     """The part after "but", said to you: the PM's doubt."""
     for t in sent:
         if t.lower_ in {"but", "though", "although"} and t.dep_ in {"cc", "mark"}:
@@ -241,7 +246,7 @@ def _contrast(sent, person: str) -> str | None:
     return None
 
 
-def _condition(sent, person: str) -> str | None:
+def _condition(sent: Span, person: str) -> str | None:
     """ "without making Dana defensive" / "without taking it over": how the PM wants it done."""
     for t in sent:
         if t.lower_ == "without" and any(c.dep_ == "pcomp" for c in t.children):
@@ -251,7 +256,7 @@ def _condition(sent, person: str) -> str | None:
     return None
 
 
-def _unsure(sent, person: str) -> str | None:
+def _unsure(sent: Span, person: str) -> str | None:
     """ "I still don't know what my role will be" -> "you don't know what your role will be" """
     for t in sent:
         if t.lemma_.lower() == "know" and any(c.dep_ == "neg" for c in t.children) and any(
@@ -263,7 +268,7 @@ def _unsure(sent, person: str) -> str | None:
     return None
 
 
-def _about_them(sent, person: str) -> str | None:
+def _about_them(sent: Span, person: str) -> str | None:
     """A sentence whose subject is the person: its first clause, said as a fact you noticed
     ("Jonas has been paged at night four times in two weeks"), at most 10 words."""
     first = person.split()[0].lower()
@@ -279,7 +284,7 @@ def _about_them(sent, person: str) -> str | None:
     return "you noticed " + _says(words, person) if len(words) >= 3 else None
 
 
-def _want(sent, person: str) -> str | None:
+def _want(sent: Span, person: str) -> str | None:
     """ "I want to understand what that means before the QBR" -> "you want to understand ..." """
     for t in sent:
         if t.lemma_.lower() == "want" and any(c.lower_ in {"i", "we"} for c in t.children):
@@ -295,13 +300,13 @@ def _want(sent, person: str) -> str | None:
 _WH = {"how", "what", "why", "where", "when", "who", "which", "whether"}
 
 
-def _explore(sent, person: str, *, short: bool = False) -> str:
+def _explore(sent: Span, person: str, *, short: bool = False) -> str:
     """A question-like fragment ("How Kenji's first month is going and whether ...", "What I
     learnt from the Discord hour, and how to ...") as things to ask, share or decide."""
     if sent[0].lower_ not in _WH:
         return ""
     name = person.split()[0]
-    clauses: list[list] = [[]]
+    clauses: list[list[Token]] = [[]]
     for x in sent:
         if x.is_punct:
             continue
@@ -332,7 +337,7 @@ def _explore(sent, person: str, *, short: bool = False) -> str:
     return "; ".join(out)
 
 
-def _clause_anchor(clause, person: str) -> str:
+def _clause_anchor(clause: list[Token], person: str) -> str:
     ids = {x.i for x in clause}
     first = person.split()[0].lower()
     best, score = "", 0
