@@ -351,6 +351,8 @@ def _from_notes(
             topic = rewrite(sentence, inputs.person, inputs.relationship)
             if topic.kind == "explore" or place(topic.kind, titles) != title:
                 continue
+            if topic.kind == "win" and not _happened(sentence):
+                continue  # "the revamp is twice the size the team can ship" is no win
             if len(topic.anchor.split()) >= 2 and not _vague(topic.anchor):
                 ref = SourceRef(label=p.date or p.title, path=p.path, line_start=p.line_start,
                                 line_end=p.line_end)
@@ -387,6 +389,11 @@ def _from_items(
         return topic, SourceRef(label=a.date or a.path, path=a.path, line_start=a.line,
                                 line_end=a.line)
     return None
+
+
+def _happened(sentence: str) -> bool:
+    """A win in a note is something done: a past-tense verb ("shipped", "went well")."""
+    return any(t.tag_ in {"VBD", "VBN"} for t in parse(sentence))
 
 
 def _common(anchor: str, sentence: str) -> str:

@@ -109,8 +109,9 @@ def third_person(text: str, reading: Reading) -> list[str]:
     names = {reading.name.lower()} if reading.name else set()
     # "her" alone also names other women in the situation; "she"/"he" as subject rarely does.
     pronouns = {p for p in reading.pronouns if p not in {"her", "them", "their"}}
-    found = [w for w in re.findall(r"[A-Za-z']+", text)
-             if w.lower() in names | pronouns | {"mentee"}]
+    # "Aisha's director" speaks of her too: the possessive is read off the name.
+    found = [w for w in re.findall(r"[A-Za-z'’]+", text)
+             if re.sub(r"['’]s?$", "", w.lower()) in names | pronouns | {"mentee"}]
     return found
 
 

@@ -226,6 +226,30 @@ def code_utterance(
     return "other"
 
 
+def code_turn(
+    index: int,
+    user: str,
+    coach: str,
+    *,
+    previous_coach: str = "",
+    coder: Callable[..., Any] | None = None,
+    advice: Callable[[str], list[str]] | None = None,
+) -> list[CodedUtterance]:
+    """The coded utterances of one reply (`previous_coach`: the reply before, for a "yes" to
+    its offer of ideas)."""
+    coder = coder or _default_coder()
+    advice = advice or _default_advice()
+    permitted = asks_for_advice(user) or (
+        asks_permission(previous_coach) and bool(_AFFIRMS.match(user or ""))
+    )
+    return [
+        CodedUtterance(
+            index, u, code_utterance(u, permitted=permitted, previous=user, coder=coder, advice=advice)
+        )
+        for u in utterances(coach)
+    ]
+
+
 def code_session(
     turns: Iterable[Turn | tuple[str, str]],
     *,
@@ -239,15 +263,8 @@ def code_session(
     previous_coach = ""
     for i, turn in enumerate(turns):
         user, coach = (turn.user, turn.coach) if isinstance(turn, Turn) else turn
-        permitted = asks_for_advice(user) or (
-            asks_permission(previous_coach) and bool(_AFFIRMS.match(user or ""))
-        )
-        for u in utterances(coach):
-            session.utterances.append(
-                CodedUtterance(
-                    i, u, code_utterance(u, permitted=permitted, previous=user, coder=coder, advice=advice)
-                )
-            )
+        session.utterances += code_turn(i, user, coach, previous_coach=previous_coach,
+                                        coder=coder, advice=advice)
         previous_coach = coach
     return session
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import queue
 import re
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from companion.coaching import socratic
 from companion.coaching.events import Done, Event, Status, Token
 from companion.coaching.listening.state import ConversationState
+from companion.coaching.miti import SessionCode, code_session, code_turn
 from companion.coaching.modes import get_mode, mode_names
 from companion.coaching.rules import analyse
 from companion.coaching.schemas import Reply, SourceRef
@@ -60,6 +62,8 @@ class CoachingSession:
         self.state = ConversationState()
         """What the listening layer read from the PM's messages so far (the coverage panel)."""
         self.offered_advice = False
+        self.miti: SessionCode | None = SessionCode()
+        """MITI 4 coding of the coach's replies so far (shown in the coverage panel)."""
         self._prepared = False
         self._prepare_lock = threading.Lock()
 
@@ -136,6 +140,7 @@ class CoachingSession:
         """Resume a saved conversation (and the Socratic types it covered)."""
         self.history = [dict(t) for t in turns]
         self.covered, self.asked = [], []
+        self.miti = None  # coded again on the next reply, in the worker (the coder loads ~2 s)
         if self.mode == "socratic":
             from companion.coaching.listening.state import replay
 
@@ -249,6 +254,20 @@ class CoachingSession:
         return reply
 
     def _remember(self, text: str, reply: Reply) -> None:
+        previous = next((t["content"] for t in reversed(self.history)
+                         if t.get("role") == "assistant"), "")
+        if reply.listening is not None:
+            # MITI 4 coding of the conversation so far, by the learned analyser (the evals'
+            # coder, not the guard's rules), one reply at a time: "this session: R:Q 1.2, ...".
+            if self.miti is None:  # a resumed conversation: code what came before once
+                pairs = [(u["content"], c["content"])
+                         for u, c in itertools.pairwise(self.history)
+                         if u.get("role") == "user" and c.get("role") == "assistant"]
+                self.miti = code_session(pairs)
+            turn = len(self.history) // 2
+            self.miti.utterances += code_turn(turn, text, reply.text, previous_coach=previous)
+            reply.listening["miti"] = self.miti.display()
+            reply.listening["miti_summary"] = self.miti.summary()
         self.history.append({"role": "user", "content": text})
         self.history.append({"role": "assistant", "content": reply.text})
 

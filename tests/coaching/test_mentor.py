@@ -99,6 +99,8 @@ def test_the_vet_names_what_is_wrong():
     core = reading.issues[0]
     assert any("mentee" in p for p in prompt_problems("What does she want from sales?", reading, core))
     assert third_person("How might Amara see it?", reading) == ["Amara"]
+    assert third_person("How might Amara's director approach sales?", reading) == ["Amara's"]
+    assert third_person("How might Amara’s director see it?", reading) == ["Amara’s"]
     assert "names nothing of the situation" in prompt_problems(
         "What are you assuming about the weather?", reading, core)
     assert any("future" in p for p in prompt_problems(

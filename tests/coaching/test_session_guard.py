@@ -355,3 +355,24 @@ def test_a_copied_example_phrase_and_the_vendors_voice_are_refused():
     assert "speaks as the company" in question_problems(vendor, interview=True)
     assert question_problems("Who else was involved in the switch that we should talk to?",
                              interview=True) == []
+
+
+def test_the_session_codes_itself_by_miti_turn_by_turn_and_after_a_resume():
+    q1 = {"anchor": "the onboarding revamp",
+          "question": "What do you mean by cutting scope on the onboarding revamp?"}
+    s, _ = session(q1, q1, knowledge=relevant_kb())
+    first = s.respond(MESSAGE)
+    line = first.listening["miti"]
+    assert line.startswith("this session: R:Q ")
+    summary = first.listening["miti_summary"]
+    assert summary["open_questions"] == 1 and summary["advice_without_permission"] == 0
+    s.respond("Honestly I haven't told my skip-level about the three accounts yet.")
+    assert s.miti is not None
+    assert s.miti.questions == 2 and {u.turn for u in s.miti.utterances} == {0, 1}
+    # A resumed conversation is coded again, once, on the next reply (not while loading).
+    resumed, _ = session(q1, knowledge=relevant_kb())
+    resumed.load_history(s.history)
+    assert resumed.miti is None
+    resumed.respond("And the launch is in two weeks.")
+    assert resumed.miti is not None and resumed.miti.questions == 3
+    assert {u.turn for u in resumed.miti.utterances} == {0, 1, 2}

@@ -234,6 +234,7 @@ class ChatScreen(ModesMixin, SessionsMixin, ModelIndexMixin, Screen[None]):
             meter = self.query_one(CoverageMeter)
             meter.why = str(reply.listening.get("why") or "")
             meter.heard = "; ".join(str(f).split(": ", 1)[-1] for f in reply.listening.get("new", [])[:3])
+            meter.miti = str(reply.listening.get("miti") or "")
         self.query_one(SourcesPanel).show(reply.cited, reply.sources)
 
     def action_cancel_reply(self) -> None:

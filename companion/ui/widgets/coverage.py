@@ -20,11 +20,14 @@ TYPE_LABELS = {
 
 class CoverageMeter(Static):
     """`Covered 2/5  ■ clarity ■ assumptions □ evidence □ viewpoints □ implications`, then why
-    the last question is of its type and what was new in the last message."""
+    the last question is of its type, what was new in the last message and the session's MITI
+    coding."""
 
     covered: reactive[frozenset[str]] = reactive(frozenset())
     why: reactive[str] = reactive("")
     heard: reactive[str] = reactive("")
+    miti: reactive[str] = reactive("")
+    """MITI 4 coding of the coach so far: "this session: R:Q 1.2, 40% complex, 100% open"."""
 
     def render(self) -> Text:
         types = [t for t in SOCRATIC_TYPES if t in TYPE_LABELS]
@@ -42,4 +45,6 @@ class CoverageMeter(Static):
             text.append(f"  · asked because {self.why}", style="italic")
         if self.heard:
             text.append(f"  · heard: {self.heard}", style="dim")
+        if self.miti:
+            text.append(f"  · {self.miti}", style="dim")
         return text
