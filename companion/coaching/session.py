@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import queue
 import re
-import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
