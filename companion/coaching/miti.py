@@ -187,11 +187,17 @@ def _round(v: float | None) -> float | None:
     return None if v is None else round(v, 3)
 
 
+# The sources footer ("*Drawing on:* [1] ...") is the program's citation, not something the
+# coach says to the user: coded, it read as a reflection and inflated R:Q.
+_FOOTER = re.compile(r"^\s*\**\s*(?:Drawing on|Sources?)\s*:.*", re.IGNORECASE | re.MULTILINE | re.DOTALL)
+
+
 def utterances(reply: str) -> list[str]:
-    """A reply's utterances: its sentences (Markdown list markers and emphasis removed)."""
+    """A reply's utterances: its sentences (Markdown list markers and emphasis removed), the
+    sources footer left out."""
     from companion.coaching.rules import sentences
 
-    return sentences(reply)
+    return sentences(_FOOTER.sub("", reply))
 
 
 def _default_coder() -> Callable[..., Any]:

@@ -134,3 +134,15 @@ def test_real_coder_codes_a_short_session():
     assert codes[0].endswith("reflection")
     assert codes[1:] == ["open_question", "closed_question"]
     assert s.display().startswith("this session: R:Q 0.5")
+
+
+def test_the_sources_footer_is_not_an_utterance():
+    from companion.coaching.miti import utterances
+
+    reply = ("It sounds like your manager is pushing to cut scope.\n\n"
+             "How would your manager see the onboarding revamp?\n\n"
+             "*Drawing on:* [1] Socratic questioning › Viewpoints (socratic-questioning.md:57-66)")
+    assert utterances(reply) == ["It sounds like your manager is pushing to cut scope.",
+                                 "How would your manager see the onboarding revamp?"]
+    # "Sources" inside a sentence is speech, not a footer.
+    assert utterances("Sources of friction matter here.") == ["Sources of friction matter here."]

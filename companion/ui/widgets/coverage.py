@@ -24,9 +24,10 @@ class CoverageMeter(Static):
     coding."""
 
     covered: reactive[frozenset[str]] = reactive(frozenset())
-    why: reactive[str] = reactive("")
-    heard: reactive[str] = reactive("")
-    miti: reactive[str] = reactive("")
+    # layout=True: the meter is as wide (and tall) as what it says.
+    why: reactive[str] = reactive("", layout=True)
+    heard: reactive[str] = reactive("", layout=True)
+    miti: reactive[str] = reactive("", layout=True)
     """MITI 4 coding of the coach so far: "this session: R:Q 1.2, 40% complex, 100% open"."""
 
     def render(self) -> Text:
@@ -41,10 +42,13 @@ class CoverageMeter(Static):
             else:
                 text.append(" □ ", style="dim")
                 text.append(TYPE_LABELS[t], style="dim")
-        if self.why:
-            text.append(f"  · asked because {self.why}", style="italic")
-        if self.heard:
-            text.append(f"  · heard: {self.heard}", style="dim")
-        if self.miti:
-            text.append(f"  · {self.miti}", style="dim")
+        # The session's coding, the why and the heard on a line of their own (on one line they
+        # were cut off), shortest first.
+        details = [(self.miti, "bold"), (f"asked because {self.why}" if self.why else "", "italic"),
+                   (f"heard: {self.heard}" if self.heard else "", "dim")]
+        details = [(d, style) for d, style in details if d]
+        if details:
+            text.append("\n")
+        for i, (d, style) in enumerate(details):
+            text.append(("  · " if i else "") + d, style=style)
         return text
