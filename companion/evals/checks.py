@@ -966,8 +966,19 @@ class _Substance(Check):
         raise NotImplementedError
 
 
+class _AtLeast(_Substance):
+    """A substance share that passes at >= `min` (and when there is nothing to share)."""
+
+    min: float
+
+    def judge_result(self, got: Any) -> CheckResult:
+        if got.score is None:
+            return self.result(True, 1.0, got.detail)
+        return self.result(got.score >= self.min, got.score, f"{got.detail} (min {self.min})")
+
+
 @register
-class Uptake(_Substance):
+class Uptake(_AtLeast):
     check: Literal["uptake"] = "uptake"
     parameters = "`min`: number 0..1 (default 0.85)"
     description = (
@@ -977,10 +988,6 @@ class Uptake(_Substance):
     )
     min: Annotated[float, Field(ge=0.0, le=1.0)] = 0.85
 
-    def judge_result(self, got: Any) -> CheckResult:
-        if got.score is None:
-            return self.result(True, 1.0, got.detail)
-        return self.result(got.score >= self.min, got.score, f"{got.detail} (min {self.min})")
 
 
 @register
@@ -1046,7 +1053,7 @@ class AdviceWithoutPermission(_Substance):
 
 
 @register
-class AdviceRelevance(_Substance):
+class AdviceRelevance(_AtLeast):
     check: Literal["advice_relevance"] = "advice_relevance"
     parameters = "`min`: number 0..1 (default 0.9)"
     description = (
@@ -1061,10 +1068,6 @@ class AdviceRelevance(_Substance):
             return [((), f"advice_relevance needs the {ADVICE_INVITED_TAG!r} tag (no advice is invited)")]
         return []
 
-    def judge_result(self, got: Any) -> CheckResult:
-        if got.score is None:
-            return self.result(True, 1.0, got.detail)
-        return self.result(got.score >= self.min, got.score, f"{got.detail} (min {self.min})")
 
 
 @register

@@ -120,7 +120,38 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return unit
 
 
-class MiniLMEmbedding:
+class _ChromaProtocol:
+    """The parts of chromadb's EmbeddingFunction protocol both embedders answer alike."""
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, input: list[str]) -> list[np.ndarray]:  # noqa: A002 (chromadb's name)
+        return list(self.embed(list(input)))
+
+    def embed_query(self, input: list[str]) -> list[np.ndarray]:  # noqa: A002
+        return self.__call__(input)
+
+    @staticmethod
+    def validate_config(config: dict[str, Any]) -> None:
+        return None
+
+    def validate_config_update(
+        self, old_config: dict[str, Any], new_config: dict[str, Any]
+    ) -> None:
+        return None
+
+    def is_legacy(self) -> bool:
+        return False
+
+    def default_space(self) -> str:
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:
+        return ["cosine", "ip", "l2"]
+
+
+class MiniLMEmbedding(_ChromaProtocol):
     """all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime; 384-dim unit vectors. Loads lazily."""
 
     dim = MINILM_DIM
@@ -144,11 +175,6 @@ class MiniLMEmbedding:
         """What the index records as the model that built it."""
         return MINILM_NAME
 
-    def __call__(self, input: list[str]) -> list[np.ndarray]:  # noqa: A002 (chromadb's name)
-        return list(self.embed(list(input)))
-
-    def embed_query(self, input: list[str]) -> list[np.ndarray]:  # noqa: A002
-        return self.__call__(input)
 
     def get_config(self) -> dict[str, Any]:
         return {"threads": self.threads, "batch_size": self.batch_size}
@@ -157,23 +183,6 @@ class MiniLMEmbedding:
     def build_from_config(config: dict[str, Any]) -> MiniLMEmbedding:
         return shared_minilm(int(config.get("threads", 2)))
 
-    @staticmethod
-    def validate_config(config: dict[str, Any]) -> None:
-        return None
-
-    def validate_config_update(
-        self, old_config: dict[str, Any], new_config: dict[str, Any]
-    ) -> None:
-        return None
-
-    def is_legacy(self) -> bool:
-        return False
-
-    def default_space(self) -> str:
-        return "cosine"
-
-    def supported_spaces(self) -> list[str]:
-        return ["cosine", "ip", "l2"]
 
     # -- our API ----------------------------------------------------------------------------
     def _load(self) -> None:
@@ -253,7 +262,7 @@ def shared_minilm(threads: int = 2) -> MiniLMEmbedding:
         return _shared[threads]
 
 
-class EndpointEmbedding:
+class EndpointEmbedding(_ChromaProtocol):
     """An OpenAI-compatible `/embeddings` endpoint (langchain-openai), unit-normalised."""
 
     def __init__(
@@ -330,11 +339,6 @@ class EndpointEmbedding:
 
         return estimate_tokens(text)
 
-    def __call__(self, input: list[str]) -> list[np.ndarray]:  # noqa: A002
-        return list(self.embed(list(input)))
-
-    def embed_query(self, input: list[str]) -> list[np.ndarray]:  # noqa: A002
-        return self.__call__(input)
 
     def get_config(self) -> dict[str, Any]:
         # Never the key: chromadb persists this.
@@ -346,23 +350,6 @@ class EndpointEmbedding:
             config.get("base_url", "http://127.0.0.1/v1"), config.get("model", "")
         )
 
-    @staticmethod
-    def validate_config(config: dict[str, Any]) -> None:
-        return None
-
-    def validate_config_update(
-        self, old_config: dict[str, Any], new_config: dict[str, Any]
-    ) -> None:
-        return None
-
-    def is_legacy(self) -> bool:
-        return False
-
-    def default_space(self) -> str:
-        return "cosine"
-
-    def supported_spaces(self) -> list[str]:
-        return ["cosine", "ip", "l2"]
 
 
 Embedder = MiniLMEmbedding | EndpointEmbedding

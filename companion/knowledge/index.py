@@ -760,7 +760,7 @@ class KnowledgeBase:
             "tags": ", ".join(note.tags),
         }
         # Array fields must be non-empty; on update, None deletes a key that is gone now.
-        people = _person_keys(note.person)
+        people = loader.person_keys(note.person)
         tags = sorted({t.casefold() for t in note.tags})
         for field, values in (("person_lc", people), ("tags_lc", tags)):
             if values:
@@ -905,7 +905,7 @@ class KnowledgeBase:
         if source:
             clauses.append({"source": source})
         if person:
-            keys = _person_keys([person])
+            keys = loader.person_keys([person])
             if keys:
                 clauses.append({"person_lc": {"$contains": keys[0]}})
         if tags:
@@ -966,7 +966,7 @@ class KnowledgeBase:
             dense = []
         lex: list[lexical.LexHit] = []
         if mode != "dense":
-            person_keys = _person_keys([person]) if person else []
+            person_keys = loader.person_keys([person]) if person else []
             tag_list = [tags] if isinstance(tags, str) else list(tags or [])
             tag_keys = [t.strip().lstrip("#").casefold() for t in tag_list if t.strip()]
             try:
@@ -1039,19 +1039,6 @@ class KnowledgeBase:
             notes_dirs=[str(d) for d in self.notes_dirs],
             keyword_chunks=keyword_chunks,
         )
-
-
-def _person_keys(people: list[str]) -> list[str]:
-    """Lower-cased full names and their parts: `Dana Lee` -> dana lee, dana, lee."""
-    keys: list[str] = []
-    for name in people:
-        n = " ".join(name.strip().lstrip("@").casefold().split())
-        if not n:
-            continue
-        for k in (n, *n.split()):
-            if k not in keys:
-                keys.append(k)
-    return keys
 
 
 def _fuse(dense: list[Hit], lex: list[lexical.LexHit]) -> list[Ranked]:

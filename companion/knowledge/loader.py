@@ -673,13 +673,28 @@ def action_items(
     return items
 
 
+def person_keys(people: list[str]) -> list[str]:
+    """Lower-cased full names and their parts: `Dana Lee` -> dana lee, dana, lee (the keyword
+    index stores these; `person_matches` compares them)."""
+    keys: list[str] = []
+    for name in people:
+        n = " ".join(name.strip().lstrip("@").casefold().split())
+        if not n:
+            continue
+        for k in (n, *n.split()):
+            if k not in keys:
+                keys.append(k)
+    return keys
+
+
 def person_matches(person: str | None, query: str) -> bool:
     """Case-insensitive: `dana` matches `Dana`, `Dana Lee`, `@dana`, and `Sam, Dana`."""
-    q = query.strip().lstrip("@").casefold()
+    q = person_keys([query])
     if not q or not person:
         return False
     for name in person.split(","):
-        n = name.strip().lstrip("@").casefold()
-        if n == q or q in n.split() or n in q.split():
+        n = person_keys([name])
+        # the query is the name or one of its parts, or the name is one of the query's parts
+        if n and (q[0] in n or n[0] in q):
             return True
     return False

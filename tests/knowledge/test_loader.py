@@ -86,6 +86,9 @@ def test_person_matching_is_case_insensitive():
     assert loader.person_matches("dana", "@Dana")
     assert not loader.person_matches("Danah", "dana")
     assert not loader.person_matches(None, "dana")
+    # One reading of a name for the keyword index and the matcher.
+    assert loader.person_keys(["Dana  Lee", "@dana", ""]) == ["dana lee", "dana", "lee"]
+    assert loader.person_matches("Dana", "dana lee") and not loader.person_matches("Lee Dana", "Dan")
 
 
 def test_discovery_skips_hidden_folders_and_globs(vault):
