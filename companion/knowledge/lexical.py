@@ -208,11 +208,15 @@ class LexicalIndex:
         if tag_keys:
             where.append("(" + " OR ".join("instr(c.tag_keys, ?) > 0" for _ in tag_keys) + ")")
             params.extend(f"|{t}|" for t in tag_keys)
+        # Rank row ids first and read the columns (the chunk text above all) of the top n only:
+        # sorting every match with its text was a third of a query at 10,000 chunks.
+        filtered = len(where) > 1
         sql = (
-            f"SELECT bm25(fts, {TITLE_WEIGHT}, {HEADING_WEIGHT}, {TEXT_WEIGHT}) AS s, "
-            f"{', '.join('c.' + c for c in _COLUMNS)} "
-            f"FROM fts JOIN chunks c ON c.rowid = fts.rowid "
+            f"SELECT s, {', '.join('c.' + c for c in _COLUMNS)} FROM ("
+            f"SELECT fts.rowid AS r, bm25(fts, {TITLE_WEIGHT}, {HEADING_WEIGHT}, {TEXT_WEIGHT}) AS s "
+            f"FROM fts {'JOIN chunks c ON c.rowid = fts.rowid ' if filtered else ''}"
             f"WHERE {' AND '.join(where)} ORDER BY s LIMIT ?"
+            f") JOIN chunks c ON c.rowid = r ORDER BY s"
         )
         params.append(int(n))
         rows = self._reader().execute(sql, params).fetchall()
