@@ -658,7 +658,9 @@ class JudgeRubric(Check):
         'A judge model reads the whole transcript (user turns, replies, rendered output) and '
         'answers the rubric with a label from 1 (not at all) to 5 (fully); passes when the label '
         '>= `min`. When no judge is configured the check is **skipped** with a visible note: it '
-        'neither passes nor fails and does not count in the pass rate.'
+        'neither passes nor fails and does not count in the pass rate. The run first calibrates '
+        'the judge on the gold replies (Cohen\'s kappa); below 0.6 its labels are shown but '
+        'skipped ("uncalibrated").'
     )
     rubric: Text
     min: Annotated[int, Field(ge=1, le=5)]
@@ -675,7 +677,11 @@ class JudgeRubric(Check):
             got = judge.rate(self.rubric, transcript_text(ev, judge.max_chars))
         except LLMError as exc:
             return self.result(False, 0.0, f"judge {judge.name} failed: {exc}")
-        return self.result(got >= self.min, got / 5, f"judge {judge.name} says {got}/5 (min {self.min})")
+        said = f"judge {judge.name} says {got}/5 (min {self.min})"
+        if not judge.gates:
+            return CheckResult(name=self.check, passed=None, score=got / 5, label=self.label,
+                               skipped=True, detail=f"{said}; not counted: {judge.calibration}")
+        return self.result(got >= self.min, got / 5, said)
 
 
 @register

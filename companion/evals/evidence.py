@@ -175,6 +175,10 @@ class Judge:
         self.provider = provider
         self.max_chars = max_chars
         self.temperature = temperature
+        # Set by the run after calibrating against the gold replies: an uncalibrated judge's
+        # labels are reported, never counted.
+        self.gates = True
+        self.calibration: str = ""
 
     @property
     def name(self) -> str:

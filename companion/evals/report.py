@@ -140,8 +140,12 @@ def print_table(summary: dict[str, Any], console=None) -> None:
     console.print(checks)
     line = (f"pass rate {_pct(summary.get('pass_rate'))} ({summary.get('passed')}/{summary.get('total')}), "
             f"bank share {_pct(summary.get('fallback_share'))}, wall {summary.get('wall_s', 0):.0f} s")
+    calibration = summary.get("judge_calibration")
     if summary.get("skipped_checks"):
-        line += f", {summary['skipped_checks']} judge check(s) skipped (no judge model configured)"
+        why = "not counted" if calibration and not calibration.get("gates") else "no judge model configured"
+        line += f", {summary['skipped_checks']} judge check(s) skipped ({why})"
+    if calibration:
+        line += f"; {calibration['display']}"
     console.print(line)
 
 
@@ -233,9 +237,17 @@ def render_html(summary: dict[str, Any]) -> str:
         f'<div class="card"><div class="label">errors</div><div class="big">{_e(summary.get("errors", 0))}</div>scenarios that did not run</div>',
         "</div>",
     ]
+    calibration = summary.get("judge_calibration")
+    if calibration:
+        out.append(f'<p class="note">Judge {_e(calibration["verdict"])}: Cohen\'s kappa '
+                   f'{_e(calibration["kappa"] if calibration["kappa"] is not None else "n/a")} against the gold '
+                   f'replies ({_e(calibration["n"])} items, {_e(calibration["skipped"])} unanswered; 0.6 or '
+                   "above gates, below it the judge's labels are shown and not counted).</p>")
     if summary.get("skipped_checks"):
-        out.append(f'<p class="note">{_e(summary["skipped_checks"])} judge check(s) skipped: no judge model '
-                   "configured (they count neither as a pass nor as a fail).</p>")
+        why = ("the judge is uncalibrated" if calibration and not calibration.get("gates")
+               else "no judge model configured")
+        out.append(f'<p class="note">{_e(summary["skipped_checks"])} judge check(s) skipped: {why} '
+                   "(they count neither as a pass nor as a fail).</p>")
 
     out.append("<h2>Pass rate by mode and by check</h2>")
     out.append(_bar_chart("Pass rate by mode", [

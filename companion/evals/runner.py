@@ -511,6 +511,14 @@ def run_suite(
                 judge_provider = get_provider(settings, judge)
             judge_cached = CachingProvider(judge_provider, cache_dir, read=use_cache)
         judge_obj = Judge(judge_cached)
+    calibration = None
+    if judge_obj is not None:
+        from companion.evals.calibration import calibrate_judge
+
+        # Before any scenario: a judge that disagrees with the gold replies may not gate.
+        calibration = calibrate_judge(judge_obj.rate).summary()
+        judge_obj.gates = bool(calibration["gates"])
+        judge_obj.calibration = str(calibration["display"])
 
     started_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     started = time.monotonic()
@@ -527,6 +535,7 @@ def run_suite(
         entries,
         model=cached.name,
         judge=judge_obj.name if judge_obj else None,
+        judge_calibration=calibration,
         started=started_at.isoformat(),
         wall_s=round(time.monotonic() - started, 2),
         corpus_index_s=runner.template_s,

@@ -90,3 +90,45 @@ def test_other_errors_are_not_swallowed():
     judge, _ = scripted_judge([LLMError("server went away")])
     with pytest.raises(LLMError, match="server went away"):
         RetryingJudge(judge)("reply")
+
+
+def test_a_judge_is_calibrated_on_the_gold_replies_before_it_may_gate():
+    from companion.evals.calibration import calibrate_judge, calibration_items, gold_transcript
+    from companion.evals.gold import load_gold
+
+    gold = load_gold()
+    items = calibration_items(gold)
+    # Each rubric gets passes and fails, so kappa compares two labels.
+    for check in {c for c, _, _ in items}:
+        assert {ok for c, _, ok in items if c == check} == {True, False}
+    answers = {(c, gold_transcript(g)): ok for c, g, ok in items}
+    from companion.evals.calibration import CALIBRATION_RUBRICS
+
+    rubric_of = {v: k for k, v in CALIBRATION_RUBRICS.items()}
+
+    def reads_right(rubric: str, transcript: str) -> int:
+        return 5 if answers[(rubric_of[rubric], transcript)] else 2
+
+    good = calibrate_judge(reads_right, gold)
+    assert good.calibration.gates and good.calibration.kappa == 1.0
+    says_yes = calibrate_judge(lambda rubric, transcript: 5, gold)
+    assert not says_yes.calibration.gates and says_yes.summary()["verdict"] == "uncalibrated"
+
+
+def test_a_judge_that_fails_is_counted_not_fatal():
+    from companion.evals.calibration import calibrate_judge
+    from companion.evals.gold import load_gold
+    from companion.llm.base import BadResponse
+
+    def broken(rubric: str, transcript: str) -> int:
+        raise BadResponse("not JSON")
+
+    got = calibrate_judge(broken, load_gold(), per_rubric=2)
+    assert got.calibration.n == 0 and got.calibration.skipped == 6
+    assert got.calls["failures"] == 6 and got.calls["retries"] == 6
+    assert got.summary()["gates"] is False
+
+    def dead(rubric: str, transcript: str) -> int:
+        raise LLMError("connection refused")
+
+    assert calibrate_judge(dead, load_gold(), per_rubric=1).calibration.skipped == 3

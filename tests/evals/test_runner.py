@@ -173,16 +173,57 @@ def test_a_scenario_that_crashes_is_reported_not_fatal(scenario_dir):
     assert summary["errors"] == 2
 
 
-def test_a_scripted_judge_is_used_and_cached(scenario_dir):
+class GoldReadingJudge(ScriptedProvider):
+    """A judge that reads the gold replies right (5 where they pass, 1 where they fail) and
+    says 5 to anything else."""
+
+    def __init__(self, **kwargs):
+        from companion.evals.calibration import (
+            CALIBRATION_RUBRICS,
+            calibration_items,
+            gold_transcript,
+        )
+        from companion.evals.gold import load_gold
+
+        super().__init__(**kwargs)
+        self.answers = {(CALIBRATION_RUBRICS[c], gold_transcript(g)): ok
+                        for c, g, ok in calibration_items(load_gold())}
+
+    def _structured_json(self, messages, schema, **kwargs):
+        self.history.append({"kind": "structured", "messages": messages})
+        text = "\n".join(m.content for m in messages)
+        known = [ok for (rubric, t), ok in self.answers.items() if t in text and rubric in text]
+        return '{"label": %d}' % (5 if not known or known[0] else 1)
+
+
+def test_a_scripted_judge_is_calibrated_used_and_cached(scenario_dir):
     scenarios = load_scenarios(scenario_dir)[:1]
-    judge = ScriptedProvider(name="judge-model", default='{"label": 5}')
+    judge = GoldReadingJudge(name="judge-model")
     summary = run_suite(scenarios, load_settings(), provider=ScriptedProvider(default=QUESTION),
                         judge_provider=judge, include_corpus=False)
     check = next(c for c in summary["scenarios"][0]["checks"] if c["name"] == "judge")
     assert check["passed"] is True and summary["judge"] == "judge-model"
+    calibration = summary["judge_calibration"]
+    assert calibration["verdict"] == "calibrated" and calibration["kappa"] == 1.0
+    assert calibration["n"] == 36  # 12 gold replies for each of the three rubrics
+    calls = len(judge.history)
     run_suite(scenarios, load_settings(), provider=ScriptedProvider(default=QUESTION),
               judge_provider=judge, include_corpus=False)
-    assert len(judge.history) == 1
+    assert len(judge.history) == calls  # calibration and the check came from the cache
+
+
+def test_a_judge_that_says_yes_to_everything_is_shown_but_not_counted(scenario_dir, tmp_path):
+    scenarios = load_scenarios(scenario_dir)[:1]
+    judge = ScriptedProvider(name="yes-judge", default='{"label": 5}')
+    summary = run_suite(scenarios, load_settings(), provider=ScriptedProvider(default=QUESTION),
+                        judge_provider=judge, include_corpus=False, cache_dir=tmp_path)
+    assert summary["judge_calibration"]["verdict"] == "uncalibrated"
+    check = next(c for c in summary["scenarios"][0]["checks"] if c["name"] == "judge")
+    assert check["passed"] is None and check["skipped"] is True and check["score"] == 1.0
+    assert "not counted: judge uncalibrated (kappa" in check["detail"]
+    from companion.evals.report import render_html
+
+    assert "Judge uncalibrated" in render_html(summary)
 
 
 def test_a_listening_scenario_runs_its_substance_checks_and_miti():
