@@ -193,7 +193,7 @@ class GoldReadingJudge(ScriptedProvider):
         self.history.append({"kind": "structured", "messages": messages})
         text = "\n".join(m.content for m in messages)
         known = [ok for (rubric, t), ok in self.answers.items() if t in text and rubric in text]
-        return '{"label": %d}' % (5 if not known or known[0] else 1)
+        return json.dumps({"label": 5 if not known or known[0] else 1})
 
 
 def test_a_scripted_judge_is_calibrated_used_and_cached(scenario_dir):
