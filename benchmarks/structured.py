@@ -45,7 +45,7 @@ def main() -> None:
     from companion.coaching.session import CoachingSession
     from companion.evals import structured, substance
     from companion.evals.evidence import output_probes, output_questions
-    from companion.evals.runner import SuiteRunner, structured_inputs
+    from companion.evals.runner import RecordingKnowledge, SuiteRunner, structured_inputs
     from companion.evals.scenario import load_scenarios
     from companion.llm import get_provider
     from companion.settings import load_settings
@@ -60,7 +60,9 @@ def main() -> None:
         probes = banked = modelled = personal = personal_n = leading = leading_n = bad = questions = 0
         for scenario in scenarios:
             folder = Path(tempfile.mkdtemp(prefix="scenario-", dir=runner.work_dir))
-            kb = runner._knowledge(scenario, folder / "index")
+            # Recorded as in an eval run: the notes with the person that the mode read count as
+            # facts of the situation for `personalised`.
+            kb = RecordingKnowledge(runner._knowledge(scenario, folder / "index"))
             session = CoachingSession(settings, provider=provider, knowledge=kb, mode=mode)
             session.prepare()
             started = time.monotonic()
@@ -75,7 +77,8 @@ def main() -> None:
             assert reply is not None
             pairs = output_probes(mode, reply.structured)
             texts = [t for t, _ in pairs]
-            p = structured.personalised(texts, structured_inputs(scenario))
+            notes = [r.text for r in kb.retrieved if r.personal]
+            p = structured.personalised(texts, structured_inputs(scenario), notes)
             lead = structured.presupposing(output_questions(mode, reply.structured))
             qs = [q.rstrip(". ") + "?" for q in output_questions(mode, reply.structured)]
             gram = substance.grammar([], qs)

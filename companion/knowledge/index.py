@@ -948,7 +948,12 @@ class KnowledgeBase:
             raise ValueError("mode must be 'hybrid', 'dense' or 'lexical'")
         del lambda_mult  # kept for callers; diversity is a per-file cap now
         q = query.strip()
-        n = max(fetch_k or k * 5, 20) if (mmr or mode == "hybrid") else k
+        # Candidates: hybrid fuses two rankings and wants depth; dense alone needs only enough
+        # for the per-file cap to find other files (reading 25 texts for 5 was its overhead).
+        if mode == "hybrid":
+            n = max(fetch_k or k * 5, 20)
+        else:
+            n = max(fetch_k or k * 3, 10) if mmr else k
         dense_job = None
         if mode != "lexical":
             self._check_model()
