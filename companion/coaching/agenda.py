@@ -240,9 +240,10 @@ def build_agenda(
     for t in own:
         if not own[t] and knowledge is not None:
             taken = [x.sentence for x in noted.values()]
-            found = _from_notes(knowledge, inputs, t, titles, taken=taken)
+            found = _from_notes(knowledge, inputs, t, titles, taken=taken, stem=stems[t])
             if found is None and t in ON_OPEN_WORK and not short:
-                found = _from_items(open_items, inputs, taken=[x.anchor for x in noted.values()])
+                found = _from_items(open_items, inputs, taken=[x.anchor for x in noted.values()],
+                                    stem=stems[t])
             if found is not None:
                 noted[t], cited[t] = found
     focus = {t: own[t] or ([] if t in noted or t not in data["borrow"] else topics) for t in own}
@@ -329,7 +330,8 @@ def _suggest(
 
 
 def _from_notes(
-    knowledge: Knowledge, inputs: AgendaInputs, title: str, titles: list[str], taken: list[str]
+    knowledge: Knowledge, inputs: AgendaInputs, title: str, titles: list[str], taken: list[str],
+    stem: str,
 ) -> tuple[Topic, SourceRef] | None:
     """A topic of this section's kind from the notes with the person, and where it is."""
     try:
@@ -356,7 +358,10 @@ def _from_notes(
             if len(topic.anchor.split()) >= 2 and not _vague(topic.anchor):
                 ref = SourceRef(label=p.date or p.title, path=p.path, line_start=p.line_start,
                                 line_end=p.line_end)
-                return topic, ref
+                # Only a fact the section's opening makes a good question of: a garbled
+                # anchor ("Talked about she wants how to grow") leaves the search going.
+                if _from_note(stem, topic, ref) is not None:
+                    return topic, ref
     return None
 
 
@@ -375,7 +380,7 @@ _PEOPLE = {"vp", "manager", "director", "lead", "head", "team", "partner", "ceo"
 
 
 def _from_items(
-    open_items: list[ActionItem], inputs: AgendaInputs, taken: list[str]
+    open_items: list[ActionItem], inputs: AgendaInputs, taken: list[str], stem: str
 ) -> tuple[Topic, SourceRef] | None:
     """A topic from an open action item with the person (most urgent first), not one whose
     anchor another section already asks about, nor a decision (the decisions section's)."""
@@ -386,8 +391,9 @@ def _from_items(
         if (topic.kind == "decision" or len(anchor.split()) < 2 or _vague(anchor) or anchor in taken or first in anchor.lower()
                 or anchor.split()[-1].lower() in _PEOPLE):
             continue
-        return topic, SourceRef(label=a.date or a.path, path=a.path, line_start=a.line,
-                                line_end=a.line)
+        ref = SourceRef(label=a.date or a.path, path=a.path, line_start=a.line, line_end=a.line)
+        if _from_note(stem, topic, ref) is not None:
+            return topic, ref
     return None
 
 

@@ -289,3 +289,15 @@ def test_a_short_meeting_leaves_out_the_sections_with_nothing_to_say():
                      on_mind="I need the analytics vendor decision this week."),
         provider=None, knowledge=None, today=dt.date(2026, 10, 1))
     assert len(agenda.sections) == 8
+
+
+def test_a_note_that_makes_no_good_question_leaves_the_section_to_borrow_the_pms_topic():
+    # The parser garbles this sentence's anchor ("Talked about she wants how to grow: ...");
+    # growth then borrows the PM's own topic rather than falling to the bank.
+    kb = _notes_kb("Talked about how she wants to grow: more say in the quarterly planning, "
+                   "less ticket grooming.")
+    agenda, _ = build_agenda(AgendaInputs(person="Dana", on_mind=ON_MIND), provider=None,
+                             knowledge=kb, today=dt.date(2026, 10, 1))
+    growth = _asked(agenda)["Growth and career"]
+    assert (growth.origin, growth.text) == (
+        "program", f"{STEMS['Growth and career']} the checkout redesign?")
