@@ -234,18 +234,18 @@ def build_agenda(
     # for a section about open work, an open item's work; the PM's other topics when its stem
     # reads right about anything (`borrow`); else nothing, and the bank asks.
     own = {t: [x for x in topics if place(x.kind, titles) == t] for t in titles if t in stems}
-    noted: dict[str, Topic] = {}
-    cited: dict[str, SourceRef] = {}
+    # A section's question from the notes or an open item, written (and vetted) when found.
+    noted: dict[str, tuple[Topic, AgendaItem]] = {}
     short = inputs.duration_minutes < MIN_SECTION_MINUTES * len(titles)
     for t in own:
         if not own[t] and knowledge is not None:
-            taken = [x.sentence for x in noted.values()]
+            taken = [x.sentence for x, _ in noted.values()]
             found = _from_notes(knowledge, inputs, t, titles, taken=taken, stem=stems[t])
             if found is None and t in ON_OPEN_WORK and not short:
-                found = _from_items(open_items, inputs, taken=[x.anchor for x in noted.values()],
+                found = _from_items(open_items, inputs, taken=[x.anchor for x, _ in noted.values()],
                                     stem=stems[t])
             if found is not None:
-                noted[t], cited[t] = found
+                noted[t] = found
     focus = {t: own[t] or ([] if t in noted or t not in data["borrow"] else topics) for t in own}
     if short:
         keep = [t for t in titles if t in STANDING or own.get(t) or t in noted or items[t]]
@@ -271,7 +271,7 @@ def build_agenda(
                                 provider=provider if title in by_model else None,
                                 temperature=temperature, tier=tier)
             if question is None and title in noted:
-                question = _from_note(stems[title], noted[title], cited[title])
+                question = noted[title][1]
             if question is None and not items[title]:
                 question = AgendaItem(text=data["fallback"][title], kind="question", origin="bank")
             if question is not None:
@@ -332,8 +332,9 @@ def _suggest(
 def _from_notes(
     knowledge: Knowledge, inputs: AgendaInputs, title: str, titles: list[str], taken: list[str],
     stem: str,
-) -> tuple[Topic, SourceRef] | None:
-    """A topic of this section's kind from the notes with the person, and where it is."""
+) -> tuple[Topic, AgendaItem] | None:
+    """A topic of this section's kind from the notes with the person, and the section's
+    question about it (citing the note)."""
     try:
         passages = knowledge.search(NOTES_QUERIES.get(title, title), k=4, source="notes",
                                     person=inputs.person)
@@ -360,8 +361,9 @@ def _from_notes(
                                 line_end=p.line_end)
                 # Only a fact the section's opening makes a good question of: a garbled
                 # anchor ("Talked about she wants how to grow") leaves the search going.
-                if _from_note(stem, topic, ref) is not None:
-                    return topic, ref
+                question = _from_note(stem, topic, ref)
+                if question is not None:
+                    return topic, question
     return None
 
 
@@ -381,19 +383,21 @@ _PEOPLE = {"vp", "manager", "director", "lead", "head", "team", "partner", "ceo"
 
 def _from_items(
     open_items: list[ActionItem], inputs: AgendaInputs, taken: list[str], stem: str
-) -> tuple[Topic, SourceRef] | None:
+) -> tuple[Topic, AgendaItem] | None:
     """A topic from an open action item with the person (most urgent first), not one whose
     anchor another section already asks about, nor a decision (the decisions section's)."""
     first = inputs.person.split()[0].lower()
     for a in open_items:
         topic = rewrite(a.text, inputs.person, inputs.relationship)
         anchor = topic.anchor
-        if (topic.kind == "decision" or len(anchor.split()) < 2 or _vague(anchor) or anchor in taken or first in anchor.lower()
+        if (topic.kind == "decision" or len(anchor.split()) < 2 or _vague(anchor)
+                or anchor in taken or first in anchor.lower()
                 or anchor.split()[-1].lower() in _PEOPLE):
             continue
         ref = SourceRef(label=a.date or a.path, path=a.path, line_start=a.line, line_end=a.line)
-        if _from_note(stem, topic, ref) is not None:
-            return topic, ref
+        question = _from_note(stem, topic, ref)
+        if question is not None:
+            return topic, question
     return None
 
 

@@ -254,9 +254,9 @@ class CoachingSession:
         return reply
 
     def _remember(self, text: str, reply: Reply) -> None:
-        previous = next((t["content"] for t in reversed(self.history)
-                         if t.get("role") == "assistant"), "")
         if reply.listening is not None:
+            previous = next((t["content"] for t in reversed(self.history)
+                             if t.get("role") == "assistant"), "")
             # MITI 4 coding of the conversation so far, by the learned analyser (the evals'
             # coder, not the guard's rules), one reply at a time: "this session: R:Q 1.2, ...".
             if self.miti is None:  # a resumed conversation: code what came before once
