@@ -15,6 +15,7 @@ from companion.coaching.analyser import train
 from companion.coaching.analyser.data import (
     ANNOMI_FILE,
     SOCRATIQ_FILE,
+    AnnoMIRow,
     TrainingDataError,
     load_annomi,
     load_dir,
@@ -240,3 +241,35 @@ def test_real_training_data_loads():
     annomi, socratiq = load_dir(SHARED)
     assert len(annomi) == 3588 and len(socratiq) == 2500
     assert len({r.transcript_id for r in annomi}) == 89
+
+
+def test_human_agreement_scores_annotators_against_each_other_and_the_model():
+    def row(tid, codings):
+        form, beh = codings[0]
+        return AnnoMIRow(transcript_id=tid, text="t", previous="", form=form, behaviour=beh,
+                         reflection=None, advice=False, annotators=len(codings), codings=codings)
+
+    rows = [
+        row("1", (("open", "question"), ("closed", "question"))),  # the two coders disagree on form
+        row("1", (("none", "reflection"), ("none", "reflection"))),
+        row("2", (("none", "other"),)),  # coded once: not part of the ceiling
+    ]
+    preds = {"analyser_form": ["open", "none", "none"], "behaviour": ["question", "input", "other"]}
+    out = train.human_agreement(rows, preds)
+    assert out["utterances"] == 2 and out["transcripts"] == 1
+    # form pairs: (open, closed), (closed, open), (none, none) x2 -> 2 of 4 agree
+    assert out["form"]["annotator_vs_annotator"]["accuracy"] == 0.5
+    # the model said "open": right for one coder of the first row, and "none" for both of the second
+    assert out["form"]["model_vs_annotator"]["accuracy"] == 0.75
+    # open/closed only where both sides call it a question
+    assert out["open_closed"]["annotator_vs_annotator"]["n"] == 2
+    assert out["open_closed"]["model_vs_annotator"]["accuracy"] == 0.5
+    assert out["behaviour"]["annotator_vs_annotator"]["accuracy"] == 1.0
+    assert out["behaviour"]["model_vs_annotator"]["accuracy"] == 0.5
+
+
+def test_loader_keeps_each_annotators_coding(tmp_path):
+    annomi, _ = load_dir(write_slice(tmp_path / "data"))
+    first = annomi[0]
+    assert len(first.codings) == 2 and first.codings[1][1] == "other"  # annotator 2 said "other"
+    assert all(len(r.codings) == r.annotators for r in annomi)

@@ -57,10 +57,24 @@ def grouped_cv_report(data_dir: str | Path, labels_dir: str | Path | None = None
 
     annomi, socratiq = load_dir(data_dir)
     hand = load_hand_labels(labels_dir if labels_dir is not None else default_labels_dir())
+    heads = train.heads(annomi, socratiq, hand=hand, context_heads=train.CONTEXT_HEADS)
+    preds = train.out_of_fold(heads)
     return {
-        "learned": train.evaluate(train.heads(annomi, socratiq, hand=hand, context_heads=train.CONTEXT_HEADS)),
+        "learned": train.score_predictions(heads, preds),
+        "human_agreement": train.human_agreement(annomi, preds),
         "rules": rules_on(data_dir),
     }
+
+
+def _agreement_table(agreement: dict[str, Any]) -> str:
+    lines = [f"on {agreement['utterances']} utterances coded by several annotators "
+             f"({agreement.get('transcripts', 0)} transcripts), macro-F1 / accuracy:"]
+    for head in ("form", "open_closed", "behaviour"):
+        if head in agreement:
+            h, m = agreement[head]["annotator_vs_annotator"], agreement[head]["model_vs_annotator"]
+            lines.append(f"{head:12} annotator vs annotator {h['macro_f1']:.3f} / {h['accuracy']:.3f}"
+                         f"   model vs annotator {m['macro_f1']:.3f} / {m['accuracy']:.3f}")
+    return "\n".join(lines)
 
 
 def _table(cv: dict[str, Any]) -> str:
@@ -95,13 +109,16 @@ def _train(data: Path, out: Path | None, cv: bool, labels: Path | None = None) -
     labels = labels if labels is not None else default_labels_dir()
     hand = load_hand_labels(labels)
     heads = train.heads(annomi, socratiq, hand=hand, context_heads=train.CONTEXT_HEADS)
-    scores = None
+    scores = agreement = None
     if cv:
         typer.echo("grouped cross-validation (5 folds per head)...")
-        scores = train.evaluate(heads)
+        preds = train.out_of_fold(heads)
+        scores = train.score_predictions(heads, preds)
+        agreement = train.human_agreement(annomi, preds)
         typer.echo(_table(scores))
+        typer.echo(_agreement_table(agreement))
     typer.echo("fitting on all rows...")
-    info = train.provenance(annomi, socratiq, scores, hand)
+    info = train.provenance(annomi, socratiq, scores, hand, agreement)
     path = train.save(train.train(heads), info, out or default_model_path())
     typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) and {path.with_suffix('.json').name}")
 
@@ -125,6 +142,8 @@ def _eval(data: Path, as_json: bool, labels: Path | None = None) -> None:
         return
     typer.echo("learned analyser, grouped CV (AnnoMI by transcript, SocratiQ by thought):")
     typer.echo(_table(report["learned"]))
+    typer.echo("\nhuman agreement, the ceiling of these labels:")
+    typer.echo(_agreement_table(report["human_agreement"]))
     typer.echo("\nrule analyser on the same rows:")
     typer.echo(_table(report["rules"]))
 

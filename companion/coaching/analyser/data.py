@@ -44,6 +44,8 @@ class AnnoMIRow:
     reflection: str | None  # simple | complex | None
     advice: bool  # therapist input of subtype "advice"
     annotators: int
+    # Each annotator's own (form, behaviour), in annotator order: the human-agreement ceiling.
+    codings: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,8 @@ def load_annomi(path: str | Path) -> list[AnnoMIRow]:
         behaviour = _vote([r["main_therapist_behaviour"] for r in group])
         if behaviour not in BEHAVIOURS:
             raise TrainingDataError(f"{path}: unknown behaviour {behaviour!r} at {key}")
-        form = _vote([r["question_subtype"] if r["question_subtype"] in ("open", "closed") else "none" for r in group])
+        forms = [r["question_subtype"] if r["question_subtype"] in ("open", "closed") else "none" for r in group]
+        form = _vote(forms)
         reflection = _vote([r["reflection_subtype"] if r["reflection_subtype"] in ("simple", "complex") else "none" for r in group])
         advice = _vote(["yes" if r["therapist_input_subtype"] == "advice" else "no" for r in group])
         out.append(
@@ -109,6 +112,10 @@ def load_annomi(path: str | Path) -> list[AnnoMIRow]:
                 reflection=None if reflection == "none" else reflection,
                 advice=advice == "yes",
                 annotators=len(group),
+                codings=tuple(
+                    (f, BEHAVIOURS.get(r["main_therapist_behaviour"], "other"))
+                    for f, r in zip(forms, group, strict=True)
+                ),
             )
         )
     return out

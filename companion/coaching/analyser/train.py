@@ -9,6 +9,7 @@ plus a provenance JSON next to it.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import platform
 from collections.abc import Callable, Sequence
@@ -176,29 +177,67 @@ def scores(gold: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def evaluate(all_heads: dict[str, Head], folds: int = FOLDS) -> dict[str, Any]:
-    """Grouped-CV scores per head, and the analyser's form as shipped (the "form" head decides
-    question or not, the "open_closed" head decides the form of a question)."""
-    out: dict[str, Any] = {}
-    preds: dict[str, list[str]] = {}
-    for name, head in all_heads.items():
-        preds[name] = cross_val_predict_grouped(head, folds)
-        out[name] = scores(head.labels, preds[name])
+def out_of_fold(all_heads: dict[str, Head], folds: int = FOLDS) -> dict[str, list[str]]:
+    """Every head's out-of-fold predictions, and the analyser's form as shipped ("analyser_form":
+    the "form" head decides question or not, the "open_closed" head decides its form)."""
+    preds = {name: cross_val_predict_grouped(head, folds) for name, head in all_heads.items()}
     if "form" in all_heads and "open_closed" in all_heads:
-        form = all_heads["form"]
         # open_closed rows are the form rows whose gold label is not "none", in the same order.
         oc = iter(preds["open_closed"])
-        oc_for_row = [next(oc) if g != "none" else None for g in form.labels]
-        composed = [
+        oc_for_row = [next(oc) if g != "none" else None for g in all_heads["form"].labels]
+        # Rows that are not questions were never seen by the open_closed head: their form is
+        # whatever the 3-way head said, so composing stays out-of-fold.
+        preds["analyser_form"] = [
             "none" if p == "none" else (o if o is not None else p)
             for p, o in zip(preds["form"], oc_for_row, strict=True)
         ]
-        # Rows that are not questions were never seen by the open_closed head: their form is
-        # whatever the 3-way head said, so composing stays out-of-fold.
-        out["analyser_form"] = scores(form.labels, composed)
-        pairs = [(g, p) for g, p in zip(form.labels, composed, strict=True) if g != "none"]
+    return preds
+
+
+def score_predictions(all_heads: dict[str, Head], preds: dict[str, list[str]]) -> dict[str, Any]:
+    """Scores per head (and for the analyser's form as shipped) from out-of-fold predictions."""
+    out = {name: scores(head.labels, preds[name]) for name, head in all_heads.items()}
+    if "analyser_form" in preds:
+        gold = all_heads["form"].labels
+        out["analyser_form"] = scores(gold, preds["analyser_form"])
+        pairs = [(g, p) for g, p in zip(gold, preds["analyser_form"], strict=True) if g != "none"]
         out["analyser_open_closed"] = scores([g for g, _ in pairs], [p for _, p in pairs])
         out["analyser_open_closed"]["f1_by_class"].pop("none", None)
+    return out
+
+
+def evaluate(all_heads: dict[str, Head], folds: int = FOLDS) -> dict[str, Any]:
+    """Grouped-CV scores per head, and the analyser's form as shipped."""
+    return score_predictions(all_heads, out_of_fold(all_heads, folds))
+
+
+def human_agreement(annomi: Sequence[AnnoMIRow], preds: dict[str, list[str]]) -> dict[str, Any]:
+    """The ceiling these labels allow. On the utterances several annotators coded: one annotator
+    scored against another (every ordered pair), and the model's out-of-fold prediction scored
+    against each annotator. ``preds`` are out-of-fold, in ``annomi`` order."""
+    multi = [i for i, r in enumerate(annomi) if len(r.codings) > 1]
+    out: dict[str, Any] = {"utterances": len(multi), "transcripts": len({annomi[i].transcript_id for i in multi})}
+    if not multi:
+        return out
+    views = (("form", 0, "analyser_form", False), ("open_closed", 0, "analyser_form", True),
+             ("behaviour", 1, "behaviour", False))
+    for name, pick, key, questions_only in views:
+        if key not in preds:
+            continue
+        humans: list[tuple[str, str]] = []
+        model: list[tuple[str, str]] = []
+        for i in multi:
+            labels = [c[pick] for c in annomi[i].codings]
+            humans += itertools.permutations(labels, 2)
+            model += [(label, preds[key][i]) for label in labels]
+        if questions_only:  # both sides call it a question: open or closed?
+            humans = [p for p in humans if "none" not in p]
+            model = [p for p in model if "none" not in p]
+        if humans and model:
+            out[name] = {
+                "annotator_vs_annotator": scores([a for a, _ in humans], [b for _, b in humans]),
+                "model_vs_annotator": scores([a for a, _ in model], [b for _, b in model]),
+            }
     return out
 
 
@@ -238,6 +277,7 @@ def provenance(
     socratiq: Sequence[SocratiQRow],
     cv: dict[str, Any] | None,
     hand: HandLabels | None = None,
+    agreement: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     from companion.coaching.analyser.data import HAND_ADVICE_FILE, HAND_QUESTION_FILES
 
@@ -278,6 +318,7 @@ def provenance(
         "validation": f"GroupKFold({FOLDS}, shuffle, seed {SEED}) by AnnoMI transcript_id and "
         "SocratiQ thought",
         "cv": cv,
+        "human_agreement": agreement,
         "libraries": library_versions(),
     }
 
