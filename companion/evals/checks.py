@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
@@ -146,9 +146,9 @@ def _open_ratio(questions: list[str]) -> float:
     return sum(analyse(q).form == "open" for q in questions) / len(questions)
 
 
-def _flagged(check: Check, ev: Evidence, attribute: str, what: str) -> CheckResult:
+def _flagged(check: Check, ev: Evidence, flag: Callable[[str], bool], what: str) -> CheckResult:
     questions = every_question(ev)
-    bad = [f"{where}: {short(q)}" for where, q in questions if getattr(analyse(q), attribute)]
+    bad = [f"{where}: {short(q)}" for where, q in questions if flag(q)]
     if bad:
         score = 1 - len(bad) / len(questions)
         return check.result(False, score, f"{len(bad)} {what} question(s): " + "; ".join(bad[:3]))
@@ -289,11 +289,14 @@ class NoLeadingQuestions(Check):
     check: Literal["no_leading_questions"] = "no_leading_questions"
     parameters = '-'
     description = (
-        'No question in any reply or output is flagged `leading` by the analyser.'
+        'No question in any reply or output is leading ("Don\'t you think ...", "..., right?", '
+        '"How angry were you ..."), by the evals\' own patterns (`substance.leading`), not the guard\'s.'
     )
 
     def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
-        return _flagged(self, ev, "leading", "leading")
+        from companion.evals import substance
+
+        return _flagged(self, ev, substance.leading, "leading")
 
 
 @register
@@ -301,12 +304,15 @@ class NoHypotheticalQuestions(Check):
     check: Literal["no_hypothetical_questions"] = "no_hypothetical_questions"
     parameters = '-'
     description = (
-        'No question is flagged `hypothetical` (future or would-you questions, which The Mom Test '
-        'warns against).'
+        'No question is hypothetical (a forecast: "Would your customers pay for it?", "How likely '
+        'are you to ...", "If we built X, would you ...", which The Mom Test warns against), by the '
+        "evals' own patterns (`substance.hypothetical`), not the guard's."
     )
 
     def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
-        return _flagged(self, ev, "hypothetical", "hypothetical")
+        from companion.evals import substance
+
+        return _flagged(self, ev, substance.hypothetical, "hypothetical")
 
 
 @register

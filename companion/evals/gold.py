@@ -32,6 +32,8 @@ CHECKS: dict[str, str] = {
     "not_hypothetical": "no question asking the user to predict their own future behaviour",
     "not_parroting": "the reply does not just repeat the user's words",
     "on_topic": "the reply is about the user's situation",
+    "grammatical": "every question of the reply is a well-formed English question",
+    "takes_up_new": "the reply takes up something the last user turn added to the conversation",
 }
 THRESHOLD = 0.90
 # The learned checks that meet THRESHOLD on the gold set (tests/evals/test_gold.py asserts it).
@@ -50,14 +52,22 @@ REGISTERED: dict[str, tuple[dict[str, Any], str]] = {
     "parroting": ({"check": "parroting", "max": 0.10}, "not_parroting"),
     "no_leading_questions": ({"check": "no_leading_questions"}, "not_leading"),
     "no_hypothetical_questions": ({"check": "no_hypothetical_questions"}, "not_hypothetical"),
+    "grammar": ({"check": "grammar"}, "grammatical"),
+    "uptake": ({"check": "uptake"}, "takes_up_new"),
 }
 # The registered checks that meet THRESHOLD on the gold set (tests/evals/test_gold.py asserts it).
-# Measured on 2026-12-03 (`python -m companion.evals.gold`), none meets it yet, so none is trusted:
-# advice_without_permission TPR 0.98 / TNR 0.56 (its surface patterns miss advice phrased as a
-# question or without an imperative opener), parroting 1.00 / 0.67, no_leading_questions
-# 1.00 / 0.80, no_hypothetical_questions 1.00 / 0.75 (3-5 gold "fail" replies each: one miss
-# is 20-33 points). uptake, grammar, advice_relevance and miti_counts have no gold verdict.
-TRUSTED_REGISTERED: tuple[str, ...] = ()
+# On 2026-12-03 none did: advice_without_permission, no_leading_questions and
+# no_hypothetical_questions read the guard's own rule flags or missed advice without an
+# imperative opener. On 2026-12-04 they got the evals' own patterns (companion/evals/substance.py)
+# and `holdout.yaml` was written before those patterns first ran on it. First run there:
+# advice 1.00/1.00 (5/5), parroting 1.00/1.00, grammar 1.00/1.00, uptake 1.00/1.00,
+# no_leading_questions TNR 0.80 ("Why don't you raise it ...?" missed) and
+# no_hypothetical_questions TNR 0.67 ("Would small teams switch ...?" missed); both were then
+# widened, so those two are no longer measured on unseen replies. Fail counts are small (2-14).
+TRUSTED_REGISTERED: tuple[str, ...] = (
+    "advice_without_permission", "parroting", "no_leading_questions", "no_hypothetical_questions",
+    "grammar", "uptake",
+)
 
 
 class GoldError(CompanionError):

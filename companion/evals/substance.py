@@ -11,19 +11,36 @@ from dataclasses import dataclass, field
 
 PARROT_SHARE = 0.8
 
-_STOP = set(["#", "noqa:", "SIM905", "-", "a", "word", "list", "reads", "best", "as", "text", "a", "an", "the", "and", "or", "but", "so", "if", "then", "than", "that", "this", "these", "those", "there", "here", "it", "its", "it's", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "doing", "have", "has", "had", "having", "i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "you", "your", "yours", "he", "him", "his", "she", "her", "they", "them", "their", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "not", "no", "nor", "to", "of", "in", "on", "at", "by", "for", "with", "about", "from", "into", "over", "under", "again", "further", "once", "all", "any", "both", "each", "few", "more", "most", "other", "some", "such", "only", "own", "same", "too", "very", "can", "will", "just", "should", "would", "could", "might", "may", "must", "shall", "also", "as", "up", "down", "out", "off", "until", "while", "because", "before", "after", "above", "below", "between", "through", "during", "yet", "still", "even", "really", "honestly", "basically", "actually", "like", "get", "got", "go", "going", "gone", "make", "made", "know", "knew", "think", "thought", "feel", "felt", "want", "wanted", "need", "needed", "say", "said", "tell", "told", "thing", "things", "lot", "bit", "way", "kind", "sort", "something", "anything", "everything", "nothing", "someone", "anyone", "everyone", "one", "ok", "okay", "yeah", "well", "right", "now", "new", "sure", "much", "many"])
+_STOP = set(["a", "an", "the", "and", "or", "but", "so", "if", "then", "than", "that", "this", "these", "those", "there", "here", "it", "its", "it's", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "doing", "have", "has", "had", "having", "i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "you", "your", "yours", "he", "him", "his", "she", "her", "they", "them", "their", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "not", "no", "nor", "to", "of", "in", "on", "at", "by", "for", "with", "about", "from", "into", "over", "under", "again", "further", "once", "all", "any", "both", "each", "few", "more", "most", "other", "some", "such", "only", "own", "same", "too", "very", "can", "will", "just", "should", "would", "could", "might", "may", "must", "shall", "also", "as", "up", "down", "out", "off", "until", "while", "because", "before", "after", "above", "below", "between", "through", "during", "yet", "still", "even", "really", "honestly", "basically", "actually", "like", "get", "got", "go", "going", "gone", "make", "made", "know", "knew", "think", "thought", "feel", "felt", "want", "wanted", "need", "needed", "say", "said", "tell", "told", "thing", "things", "lot", "bit", "way", "kind", "sort", "something", "anything", "everything", "nothing", "someone", "anyone", "everyone", "one", "ok", "okay", "yeah", "well", "right", "now", "new", "sure", "much", "many"])
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _SAME = {"my": "your", "our": "your", "i": "you", "me": "you", "we": "you", "us": "you"}
 _SENT = re.compile(r"(?<=[.!?])\s+|\n+")
+# Verbs a coach's unasked advice opens with ("Take the debate out of standup ...").
+_IMPERATIVES = (
+    "try|consider|ask|agree|share|set|schedule|talk|start|decide|book|prepare|write|tell|make sure|"
+    "focus|avoid|stop|don't|do not|take|give|put|move|bring|send|get|keep|pick|push|plan|draft|frame|"
+    "reach out|loop|raise|escalate|cut|drop|delay|postpone|pause|ship|hold|wait|document|check|call|"
+    "meet|email|invite|offer|propose|involve|pair|delegate|hire|block|skip|run|go|use|let them|list"
+)
+# Imperatives that invite the user to talk rather than tell them what to do.
+_TALK_TO_ME = re.compile(r"^(?:tell me|walk me|talk me|help me|say more|let me|let's)\b", re.IGNORECASE)
 _ADVICE = re.compile(
-    r"(?:^|[.!]\s+|\d[.)]\s+)(?:try|consider|ask|agree|share|set|schedule|talk|start|decide|book|"
-    r"prepare|write|tell|make sure|focus|avoid|stop|don't|do not)\b|\byou should\b|\byou need to\b|"
+    rf"(?:^|[.!;]\s+|\d[.)]\s+)(?:first,?\s+)?(?:{_IMPERATIVES})\b|\byou should\b|\byou need to\b|"
+    r"\byou (?:could|might want to|may want to|ought to|have to|must)\b|"
+    r"\bit(?:'s| is| would be| might be| could be) (?:worth|best|wise|a good idea|better)\b|"
     r"\bi(?:'d| would) (?:recommend|suggest)\b|\bmy advice\b|\bhere are two ideas\b",
+    re.IGNORECASE,
+)
+# A question that carries a solution: "Shouldn't you tell her today?", "Why not just ship it?"
+_ADVICE_QUESTION = re.compile(
+    r"^(?:shouldn't you|wouldn't it be (?:better|best|wise|easier)|why don't you|why not|how about|"
+    r"what if you (?:just|tried|told|asked|moved|cut)|have you tried|could you just|can't you just)\b",
     re.IGNORECASE,
 )
 _INVITE = re.compile(
     r"^\s*/advice\b|\bwhat (?:would|should|do) (?:you|i) (?:do|suggest|recommend)\b|\btell me what to\b|"
-    r"\bjust tell me\b|\b(?:any|your|some|give me(?: some)?) (?:advice|recommendations?|suggestions?|ideas)\b|"
+    r"\bjust tell me\b|\b(?:any|your|some|give me(?: some)?) (?:advice|recommendations?|suggestions?|ideas|tips)\b|"
+    r"\bhow (?:do|should|can|would) i\b|\bwhat can i do\b|"
     r"\bwhat(?:'s| is) your (?:advice|take|recommendation)\b|^\s*(?:yes|yeah|sure|please)\b",
     re.IGNORECASE,
 )
@@ -67,9 +84,13 @@ def coach_parts(reply: str) -> tuple[list[str], list[str], list[str]]:
     """(reflections, questions, advice sentences) of a reply, by their surface form."""
     reflections, questions, advice = [], [], []
     for s in sentences(reply):
+        told = not _TALK_TO_ME.match(s) and (_ADVICE.search(s) or re.match(r"^\d+[.)]\s", s))
         if s.endswith("?"):
             questions.append(s)
-        elif _ADVICE.search(s) or re.match(r"^\d+[.)]\s", s):
+            # "Ask them: would you use it?" and "Shouldn't you tell her?" advise in a question.
+            if _ADVICE_QUESTION.match(s) or (told and re.match(r"^[^?]{2,40}:\s", s)):
+                advice.append(s)
+        elif told:
             advice.append(s)
         elif not s.lower().startswith(("if a couple of ideas", "if you'd like", "you asked what")):
             reflections.append(s)
@@ -109,19 +130,64 @@ def parroting(user_turns: list[str], replies: list[str]) -> SubstanceResult:
     user_sents = [s for t in user_turns for s in sentences(t) if len(words(s)) >= 3]
     total, copies, examples = 0, 0, []
     for reply in replies:
-        refl, _, _ = coach_parts(reply)
-        for r in refl:
+        refl, _, told = coach_parts(reply)
+        # A copied sentence parrots whatever it opens with ("You need to hire two ..." reads as
+        # advice), so advice-shaped sentences count too, but only when they copy: the share stays
+        # one of reflections.
+        for r, is_reflection in [*((r, True) for r in refl), *((r, False) for r in told)]:
             # A lead-in ("It sounds like") does not make a copied sentence a reflection.
             rw = set(words(_LEAD.sub("", r)))
             if len(rw) < 3:
                 continue
-            total += 1
-            if any(len(rw & set(words(u))) / len(rw) >= PARROT_SHARE for u in user_sents):
+            copied = any(len(rw & set(words(u))) / len(rw) >= PARROT_SHARE for u in user_sents)
+            if is_reflection or copied:
+                total += 1
+            if copied:
                 copies += 1
                 examples.append(r[:80])
     score = copies / total if total else 0.0
     return SubstanceResult(score, score <= 0.10, f"{copies}/{total} reflections parrot a user sentence"
                            + (f": {examples[0]!r}" if examples else ""), {"copies": copies, "total": total})
+
+
+# Leading questions: the answer is in the question (a negative opener, a tag, a feeling assumed).
+_FEELINGS = (
+    "angry|upset|frustrated|annoyed|hurt|disappointed|betrayed|worried|anxious|scared|afraid|"
+    "stressed|embarrassed|furious|excited|happy|relieved|guilty|ashamed|overwhelmed|sad|jealous"
+)
+_LEADING = re.compile(
+    r"^(?:don't|doesn't|didn't|isn't|aren't|wasn't|weren't|shouldn't|wouldn't|couldn't|can't|won't|"
+    r"haven't|hasn't)\s+(?:you|it|that|this|they|he|she|there|we)\b"
+    r"|,\s*(?:right|correct|yes|no|surely|isn't it|aren't they|don't you|didn't you|wasn't it|"
+    r"wouldn't it|won't it|can't you|isn't that so)\s*\?$"
+    r"|^(?:surely|obviously|clearly)\b|\b(?:don't |wouldn't )?you (?:agree|think) that\b"
+    rf"|^how (?:{_FEELINGS}) (?:were|are|did|do|was|is|must)\b"
+    # a solution inside a question pushes the answer too: "Why don't you raise it ...?"
+    r"|^(?:why don't you|why not|how about|have you tried|what if you just|could you just)\b",
+    re.IGNORECASE,
+)
+# Hypothetical questions (The Mom Test): a forecast of what someone would do, buy or choose.
+# Verbs of buying and choosing only: "Who would you want in the room?" imagines, it does not forecast.
+_ACTS = r"use(?! to\b)|buy|pay|switch|try|adopt|sign up|sign|recommend|prefer|choose|pick|upgrade|churn"
+_HYPOTHETICAL = re.compile(
+    r"\bhow likely\b|\bhow much would (?:you|they|customers|users|people) pay\b"
+    rf"|\bwould (?:[a-z']+ ){{1,3}}?(?:ever |still |actually |really )?(?:{_ACTS})\b"
+    rf"|\bwould (?:make|get|convince|push|lead|cause) (?:you|them|your \w+|customers|users|people)"
+    rf"(?: to)? (?:{_ACTS})\b"
+    r"|\bif (?:we|you|they|i) (?:built|build|had|added|add|made|offered|launched|shipped|gave|released)\b"
+    r"[^?]*\bwould\b",
+    re.IGNORECASE,
+)
+
+
+def leading(question: str) -> bool:
+    """The question pushes an answer: "Don't you think ...", "..., right?", "How angry were you"."""
+    return bool(_LEADING.search(question.strip()))
+
+
+def hypothetical(question: str) -> bool:
+    """The question asks for a forecast of behaviour: "Would your customers pay extra for it?"."""
+    return bool(_HYPOTHETICAL.search(question))
 
 
 _OPENERS = re.compile(r"^(?:what|how|why|which|who|whom|when|where|is|are|do|does|did|can|could|"
