@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
-from companion.coaching.questions import advice_spans, analyse
+from companion.coaching.questions import analyse
 from companion.coaching.schemas import FORCES, TIMELINE_STAGES
 from companion.evals.evidence import (
     CheckResult,
@@ -210,8 +210,9 @@ class NoAdvice(Check):
     check: Literal["no_advice"] = "no_advice"
     parameters = '-'
     description = (
-        'The analyser\'s `advice_spans` finds no advice (imperatives, recommendations such as "you '
-        'should", "I\'d recommend", "make sure to") in any reply or output question. Do not use it '
+        'No advice (an imperative, "you should", "I\'d recommend", "it\'s worth", a solution inside a '
+        'question such as "Shouldn\'t you tell her?") in any reply or output question, by the evals\' '
+        "own patterns (`substance.coach_parts`), not the guard's. Do not use it "
         'in a scenario where the user asks for advice (tag `advice-invited`); the loader rejects '
         'that combination.'
     )
@@ -228,12 +229,14 @@ class NoAdvice(Check):
         return []
 
     def score(self, ev: Evidence, *, judge: Judge | None = None) -> CheckResult:
+        from companion.evals.substance import coach_parts
+
         found: list[str] = []
         for i, reply in enumerate(ev.replies, 1):
-            found += [f"reply {i}: {short(s)}" for s in advice_spans(reply.text)]
+            found += [f"reply {i}: {short(s)}" for s in coach_parts(reply.text)[2]]
         if ev.output is not None:
             for q in output_questions(ev.mode, ev.structured):
-                found += [f"output: {short(s)}" for s in advice_spans(q)]
+                found += [f"output: {short(s)}" for s in coach_parts(q)[2]]
         if found:
             return self.result(False, 0.0, f"{len(found)} advice span(s): " + "; ".join(found[:3]))
         return self.result(True, 1.0, "no advice found")
