@@ -133,8 +133,9 @@ def advise(provider: Provider, state: ConversationState, passages: list[Passage]
             source = usable[p.source - 1] if 0 < p.source <= len(usable) else None
             fact = p.fact if p.fact and p.fact.lower() in text.lower() else next(
                 (f for f in facts if f.lower() in text.lower()), "")
-            if source is not None and fact and _grounded(text, fact, source, state):
-                points.append((text, p.source, fact))
+            seen = {t.lower() for t, _, _ in points}
+            if source is not None and fact and text.lower() not in seen and _grounded(text, fact, source, state):
+                points.append((text, p.source, fact))  # a small model may write one point twice
     except LLMError as exc:
         if exc.kind not in {"bad_response"}:
             raise

@@ -16,6 +16,7 @@ from companion.coaching.listening import asking, retrieval
 from companion.coaching.listening.grammar import grammar_problems
 from companion.coaching.listening.reflections import (
     Reflection,
+    first_sentence,
     program_reflection,
     reflection_problems,
 )
@@ -58,12 +59,17 @@ class Drafted(BaseModel):
     question: str = ""
 
 
+REFLECTION_OPENING = "(It sounds like you|It seems you|You|Part of you|On one hand,? you)"
+
+
 def _schema(tier: str, stem: str, anchors: list[str]) -> dict[str, Any]:
     slots = SLOTS[tier]
     props: dict[str, Any] = {}
     if slots["reflection"]:
+        # Opening on the person keeps a reflection from turning into an analysis of the situation
+        # ("The deadline is a significant milestone ..."), which is what the 1.5B model wrote.
         props["reflection"] = {"type": "string",
-                               "pattern": f"^[A-Z]{asking.TAIL}{{20,{slots['reflection']}}}[.]$"}
+                               "pattern": f"^{REFLECTION_OPENING}{asking.TAIL}{{20,{slots['reflection']}}}[.]$"}
     props["anchor"] = {"type": "string", "enum": anchors}
     if slots["question"] == "tail":
         props["question"] = {"type": "string",
@@ -184,9 +190,10 @@ def listening_turn(
         problems = question_problems_for(text, found, user_text=state.latest, asked=asked,
                                          stem=stem if tier == "tiny" else "")
         if SLOTS[tier]["reflection"] and got.reflection and drafted_reflection is None:
-            r_problems = reflection_problems(got.reflection, state, user_turns)
+            drafted = first_sentence(got.reflection)
+            r_problems = reflection_problems(drafted, state, user_turns)
             if not r_problems:
-                drafted_reflection = " ".join(got.reflection.split())
+                drafted_reflection = drafted
             else:
                 result["problems"] += [f"reflection: {p}" for p in r_problems]
         if not problems:

@@ -247,3 +247,50 @@ def test_the_session_searches_with_the_whole_conversation():
     for text in SSO:
         s.respond(text)
     assert "SSO" in kb.queries[-1] and "skip-level" in kb.queries[-1]
+
+
+def test_hyphenated_words_stay_whole_and_a_sentence_opening_is_said_back_in_lower_case():
+    # spaCy split "co-founder" at the hyphen and the coach said back "your co and founder".
+    assert update(ConversationState(), "My co-founder wants to go after enterprise next year.").anchors[0] \
+        == "your co-founder"
+    anchors = update(ConversationState(), "Every enterprise pilot so far asked for an on-premise install.").anchors
+    assert "every enterprise pilot" in anchors and "the on-premise install" in anchors
+
+
+def test_a_model_reflection_is_cut_to_its_first_sentence_and_a_cut_off_one_is_refused():
+    from companion.coaching.listening.reflections import first_sentence
+
+    state = replay(SSO)
+    drafted = ("You're hearing that SSO decides whether your biggest accounts come along. "
+               "This could indicate a lack of trust from the team.")
+    assert first_sentence(drafted) == "You're hearing that SSO decides whether your biggest accounts come along."
+    assert "cut off mid-sentence" in reflection_problems(
+        "It sounds like you're facing the launch without SSO, which could lead to a .", state, SSO)
+    assert reflection_problems(first_sentence(drafted), state, SSO) == []
+
+
+@pytest.mark.parametrize("tier", ["small", "large"])
+def test_the_reflection_slot_opens_on_the_person_and_compiles_to_a_llama_cpp_grammar(tier):
+    import json
+
+    llama_grammar = pytest.importorskip("llama_cpp.llama_grammar")
+    schema = socratic._schema(tier, "", ["your skip-level", "those three accounts"])
+    assert schema["properties"]["reflection"]["pattern"].startswith("^(It sounds like you|")
+    assert llama_grammar.LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+
+
+def test_a_model_that_writes_one_advice_point_twice_gets_it_once():
+    from companion.coaching.advice import advise
+
+    state = replay(["Tobias owns the payments migration and has missed three sprint goals in a row.",
+                    "What would you do? Tell me what to do about Tobias."])
+    from companion.coaching.advice import facts_for_advice
+
+    facts = facts_for_advice(state)
+    text = (f"For {facts[0]}, ask for the last specific instance of a missed goal and what got in the "
+            "way of it before you decide anything.")
+    library = passage(1, "Ask for the last specific instance of a missed goal and what got in the way of it; "
+                      "decide nothing before you have heard it.")
+    provider = ScriptedProvider([{"points": [{"fact": facts[0], "text": text, "source": 1}] * 2}])
+    got = advise(provider, state, [library], temperature=0.3)
+    assert len(got.points) == 1 and not got.fallback

@@ -107,8 +107,15 @@ def _render(fact: Fact) -> str | None:
                 return f"{who} {'are' if who.endswith('s') else 'is'} pushing {said}"
             return f"as {who} see{'' if who.endswith('s') else 's'} it, {said}"
         return f"you're fairly sure that {_clean(fact.text)}" if d.get("verb") != "certain" else None
-    if fact.kind in {"number", "date"}:
+    if fact.kind == "number":
         return None  # a bare number says little on its own; questions take these up
+    if fact.kind == "date":
+        # Only a deadline ("due in five weeks", "by Friday"): a date alone is not a clock.
+        when = _clean(fact.text)
+        if not when or not re.search(rf"\b(?:due|by|before|until|deadline)\b(?:\s+\w+){{0,2}}\s+{re.escape(when)}",
+                                     fact.sentence, re.IGNORECASE):
+            return None
+        return f"there's a clock on this now: {when}"
     return None
 
 
@@ -170,12 +177,27 @@ def _anchor_reflection(state: ConversationState, user_turns: list[str]) -> Refle
     return Reflection(text=_capital(text), kind="simple", fact=None)
 
 
+# A draft that hit its length cap ends on a word that cannot end a sentence ("... by a .").
+_CUT_OFF = re.compile(r"\b(?:a|an|the|to|of|by|and|or|but|with|for|in|on|at|as|your|their|his|her|its|"
+                      r"this|that|which|who|more|than|is|are|was|were|be)\s*[.,;:]*\s*$", re.IGNORECASE)
 _THIRD = re.compile(r"\b(the user|the person|the pm|the client|the coachee|they said)\b", re.I)
 _COACH_WORDS = {"sound", "sounds", "seem", "seems", "feel", "feeling", "hear", "hearing", "hand",
                 "yet", "part", "weigh", "weighs", "weighing", "matter", "matters", "torn", "pull",
                 "pulled", "tension", "caught", "middle", "both", "important", "care", "worry",
                 "worried", "pressure", "stake", "risk", "trust", "hard", "heavy", "want", "know",
-                "sure", "unsure", "uneasy", "difficult", "choice", "decision", "right", "still"}
+                "sure", "unsure", "uneasy", "difficult", "choice", "decision", "right", "still",
+                # how a person stands in a situation, not facts about it
+                "deal", "dealing", "face", "facing", "consider", "considering", "handle", "handling",
+                "carry", "carrying", "juggle", "juggling", "impact", "affect", "significant",
+                "potential", "challenge", "concern", "concerned", "situation", "struggle",
+                "struggling", "balance", "balancing", "stuck", "load", "weight", "try", "trying"}
+
+
+def first_sentence(text: str) -> str:
+    """A model's reflection cut to its first sentence: the rest is where it drifts into analysis."""
+    t = " ".join(text.split())
+    m = re.match(r"^(.+?[.!])(?:\s+[A-Z]|$)", t)
+    return m.group(1) if m else t
 
 
 def reflection_problems(text: str, state: ConversationState, user_turns: list[str]) -> list[str]:
@@ -189,6 +211,8 @@ def reflection_problems(text: str, state: ConversationState, user_turns: list[st
         return problems
     if "?" in t:
         problems.append("a question, not a reflection")
+    if _CUT_OFF.search(t):
+        problems.append("cut off mid-sentence")
     if not t.isascii():
         problems.append("non-ASCII text")
     if _THIRD.search(t):

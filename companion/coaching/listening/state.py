@@ -108,7 +108,14 @@ class ConversationState(BaseModel):
 
 
 def _span_text(tokens: Iterable[Token]) -> str:
-    return second_person(list(tokens))
+    tokens = list(tokens)
+    text = second_person(tokens)
+    first = tokens[0] if tokens else None
+    # "Every enterprise pilot" opened the PM's sentence; said back mid-sentence it is lower case.
+    if first is not None and first.is_sent_start and first.pos_ in {"DET", "PRON", "ADJ", "NUM"} \
+            and first.text[:1].isupper() and not first.text.isupper() and text.startswith(first.text):
+        text = first.text.lower() + text[len(first.text):]
+    return text
 
 
 def _subtree(t: Token, *, drop: Container[int] = ()) -> list[Token]:

@@ -56,13 +56,17 @@ def second_person(tokens: Iterable[Token]) -> str:
     return re.sub(r"\s+", " ", text)
 
 
+_HYPHENATED = re.compile(r"^[A-Za-z]+(?:-[A-Za-z]+)+$")  # "co-founder", "on-premise"
+
+
 def is_content(t: Token) -> bool:
     return (
         t.pos_ in CONTENT_POS
         and not t.is_stop
         and t.lemma_.lower() not in _LIGHT
         and len(t.text) > 1
-        and t.is_alpha or t.like_num
+        and (t.is_alpha or _HYPHENATED.match(t.text) is not None)
+        or t.like_num
     )
 
 
