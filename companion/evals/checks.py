@@ -1086,6 +1086,18 @@ class AdviceRelevance(_AtLeast):
 
 
 @register
+class ComplexReflections(_AtLeast):
+    check: Literal["complex_reflections"] = "complex_reflections"
+    parameters = "`min`: number 0..1 (default 0.3)"
+    description = (
+        "Of the reflections, the share that are complex (a double-sided or \"part of you\" frame, or a "
+        "feeling or meaning the user did not put into words) is >= `min` (MITI 4: 0.4 fair, 0.5 "
+        "good). Passes when there is no reflection."
+    )
+    min: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
+
+
+@register
 class MitiCounts(_Substance):
     check: Literal["miti_counts"] = "miti_counts"
     parameters = "`min_r_to_q`: number >= 0 (default 1.0)"

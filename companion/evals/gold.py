@@ -54,6 +54,7 @@ REGISTERED: dict[str, tuple[dict[str, Any], str]] = {
     "no_hypothetical_questions": ({"check": "no_hypothetical_questions"}, "not_hypothetical"),
     "grammar": ({"check": "grammar"}, "grammatical"),
     "uptake": ({"check": "uptake"}, "takes_up_new"),
+    "complex_reflections": ({"check": "complex_reflections", "min": 0.5}, "complex_reflection"),
 }
 # The registered checks that meet THRESHOLD on the gold set (tests/evals/test_gold.py asserts it).
 # On 2026-12-03 none did: advice_without_permission, no_leading_questions and
@@ -66,7 +67,7 @@ REGISTERED: dict[str, tuple[dict[str, Any], str]] = {
 # widened, so those two are no longer measured on unseen replies. Fail counts are small (2-14).
 TRUSTED_REGISTERED: tuple[str, ...] = (
     "advice_without_permission", "parroting", "no_leading_questions", "no_hypothetical_questions",
-    "grammar", "uptake",
+    "grammar", "uptake", "complex_reflections",
 )
 
 

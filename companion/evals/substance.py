@@ -259,14 +259,27 @@ def advice_relevance(user_turns: list[str], replies: list[str]) -> SubstanceResu
 
 
 _COMPLEX = re.compile(r"\bon one hand\b|\band yet\b|\bpart of you\b|\bon top of\b|\bsounds like you feel\b|"
-                      r"\bmust-have\b|\bweigh", re.IGNORECASE)
+                      r"\bmust-have\b|\bweigh|\byou're the one\b|\bless\b.+\bthan\b|\bwondering whether\b",
+                      re.IGNORECASE)
+# Feeling and meaning words: a reflection that brings one the user did not say adds meaning
+# (MITI's complex reflection); saying back the user's own feeling word is simple.
+_MEANING = ("feel", "sting", "frustrat", "worn", "tired", "exhaust", "torn", "worr", "afraid", "fear",
+            "scare", "reliev", "proud", "stuck", "overwhelm", "anxious", "nervous", "embarrass",
+            "guilt", "angry", "upset", "hurt", "disappoint", "dread", "pressur", "heavy", "doubt",
+            "wonder", "hope", "care", "trust", "confiden", "lonely", "alone", "burden", "cost",
+            "caught", "pulled", "pressing", "duty", "stake", "uneasy", "unsure", "fair")
+
+
+def _adds_meaning(sentence: str, said_words: set[str]) -> bool:
+    return any(w.startswith(_MEANING) and w not in said_words for w in words(sentence))
 
 
 def miti_counts(user_turns: list[str], replies: list[str]) -> SubstanceResult:
     """MITI-style counts: reflections (simple/complex), questions, advice; passes at R:Q >= 1."""
-    said = set()
-    for t in user_turns:
-        said |= {_stem(w) for w in content_words(t)}
+    # Complex: a double-sided or "part of you" frame, or a feeling or meaning the user did not
+    # put into words. (New content words alone are not enough: "So X and Y are part of the
+    # picture now" adds words, not meaning; counting those over-counted complex 7 to 2.)
+    said = {w for t in user_turns for w in words(t)}
     r = q = a = complex_ = 0
     for reply in replies:
         refl, qs, adv = coach_parts(reply)
@@ -274,9 +287,7 @@ def miti_counts(user_turns: list[str], replies: list[str]) -> SubstanceResult:
         q += len(qs)
         a += len(adv)
         for s in refl:
-            cw = {_stem(w) for w in content_words(s)}
-            added = len(cw - said) / len(cw) if cw else 0
-            if _COMPLEX.search(s) or added >= 0.4:
+            if _COMPLEX.search(s) or _adds_meaning(s, said):
                 complex_ += 1
     ratio = r / q if q else None
     counts = {"reflections": r, "complex": complex_, "questions": q, "advice": a,
@@ -286,6 +297,15 @@ def miti_counts(user_turns: list[str], replies: list[str]) -> SubstanceResult:
                            f"R:Q {ratio if ratio is None else round(ratio, 2)}; {complex_}/{r} complex", counts)
 
 
+def complex_reflections(user_turns: list[str], replies: list[str]) -> SubstanceResult:
+    """Share of reflections that are complex (MITI 4: >= 0.40 fair, >= 0.50 good)."""
+    c = miti_counts(user_turns, replies).counts
+    score = c["complex"] / c["reflections"] if c["reflections"] else None
+    return SubstanceResult(score, score is None or score >= 0.3,
+                           f"{c['complex']}/{c['reflections']} reflections complex",
+                           {"complex": c["complex"], "reflections": c["reflections"]})
+
+
 CHECKS = {
     "uptake": uptake,
     "parroting": parroting,
@@ -293,4 +313,5 @@ CHECKS = {
     "advice_without_permission": advice_without_permission,
     "advice_relevance": advice_relevance,
     "miti_counts": miti_counts,
+    "complex_reflections": complex_reflections,
 }
