@@ -16,7 +16,7 @@ from companion.coaching.listening import asking, retrieval
 from companion.coaching.listening.grammar import grammar_problems
 from companion.coaching.listening.reflections import (
     Reflection,
-    first_sentence,
+    first_sentences,
     program_reflection,
     reflection_problems,
 )
@@ -82,6 +82,10 @@ def _schema(tier: str, stem: str, anchors: list[str]) -> dict[str, Any]:
 def _task(tier: str, stem: str) -> str:
     if tier == "tiny":
         return f'Pick one anchor, then finish the question. Question: {stem} ...'
+    if tier == "large":
+        return ("Write the reflection (two sentences in your own words: what is new, then what it "
+                "may mean to them or how it may feel), pick one anchor, then write the question; it "
+                "must contain the anchor.")
     return ("Write the reflection (one sentence, in your own words, about what is new), pick one "
             "anchor, then write the question; it must contain the anchor.")
 
@@ -190,10 +194,13 @@ def listening_turn(
         problems = question_problems_for(text, found, user_text=state.latest, asked=asked,
                                          stem=stem if tier == "tiny" else "")
         if SLOTS[tier]["reflection"] and got.reflection and drafted_reflection is None:
-            drafted = first_sentence(got.reflection)
-            r_problems = reflection_problems(drafted, state, user_turns)
-            if not r_problems:
-                drafted_reflection = drafted
+            # The large tier may reflect twice (a simple and a complex sentence: MITI's 2:1);
+            # other tiers keep the first sentence, where a small model has not yet drifted.
+            for drafted in dict.fromkeys(first_sentences(got.reflection, SLOTS[tier]["reflections"])):
+                r_problems = reflection_problems(drafted, state, user_turns)
+                if not r_problems:
+                    drafted_reflection = drafted
+                    break
             else:
                 result["problems"] += [f"reflection: {p}" for p in r_problems]
         if not problems:

@@ -294,3 +294,29 @@ def test_a_model_that_writes_one_advice_point_twice_gets_it_once():
     provider = ScriptedProvider([{"points": [{"fact": facts[0], "text": text, "source": 1}] * 2}])
     got = advise(provider, state, [library], temperature=0.3)
     assert len(got.points) == 1 and not got.fallback
+
+
+def test_a_program_reflection_guesses_what_a_fact_may_mean_unless_the_pm_named_a_feeling():
+    untold = replay(["My VP wants us to ship without SSO and the guided setup.",
+                     "Honestly I haven't told my skip-level about those three accounts yet."])
+    r = program_reflection(untold, ["My VP wants us to ship without SSO and the guided setup.", untold.latest])
+    assert r.kind == "complex" and "in the dark about those three accounts" in r.text
+    assert r.text.endswith("may be weighing on you.")
+    pushed = replay(["My VP wants us to ship without SSO and the guided setup."])
+    r = program_reflection(pushed, [pushed.latest])
+    assert "your VP is pushing you to ship without SSO" in r.text  # was "as your VP sees it, you to ship"
+    felt = replay(["I'm nervous that the board deck goes out on Monday with his claim in it."])
+    r = program_reflection(felt, [felt.latest])
+    assert "nervous" in r.text and "may be" not in r.text  # their feeling, not our guess
+
+
+def test_the_large_tier_keeps_two_reflection_sentences_and_small_keeps_one():
+    state = replay(SSO)
+    two = ("You're hearing that SSO decides whether your biggest accounts come along. "
+           "It sounds like that puts you in a hard spot with your VP.")
+    for tier, want in (("small", two.split(". ")[0] + "."), ("large", two)):
+        provider = ScriptedProvider([{"reflection": two, "anchor": "your skip-level",
+                                      "question": "How might your skip-level take the news about those three accounts?"}])
+        turn = socratic.listening_turn(provider, state, tier=tier, user_turns=SSO, covered=[], asked=[],
+                                       passages_block="", history_block="", temperature=0.3)
+        assert turn["reflection"] == want and turn["reflection_by"] == "model"

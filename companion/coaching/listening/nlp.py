@@ -40,10 +40,12 @@ def _keep_hyphenated_words(nlp: Language) -> None:
     """"co-founder", "on-premise", "skip-level" stay one token. Split at the hyphen, the small
     model parsed "My co-founder wants ..." as three nouns and the coach said back "your co"."""
     from spacy.lang.char_classes import HYPHENS
+    from spacy.tokenizer import Tokenizer
     from spacy.util import compile_infix_regex
 
-    infixes = [p for p in nlp.Defaults.infixes if HYPHENS not in p]
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    infixes = [p for p in nlp.Defaults.infixes or () if not (isinstance(p, str) and HYPHENS in p)]
+    if isinstance(nlp.tokenizer, Tokenizer):
+        nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
 
 
 @functools.lru_cache(maxsize=256)

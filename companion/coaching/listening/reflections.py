@@ -92,7 +92,12 @@ def _render(fact: Fact) -> str | None:
             return None
         return f"the choice in front of you is {choice}"
     if fact.kind == "commitment":
-        return f"you've given your word here: {_clean(re.sub(r'^you ', '', fact.text))}"
+        # "I promised the sales director an answer" -> "you've given your word on an answer";
+        # the whole clause after "you've given your word here:" did not read as English.
+        if not fact.anchor:
+            return None
+        anchor = _lower_first(_clean(fact.anchor))
+        return f"you've given your word {'to' if _ROLE.search(anchor) else 'on'} {anchor}"
     if fact.kind == "value":
         what = re.sub(r"^(?:about|in)\s+", "", _clean(fact.text))
         return f"{what} is something you care about here" if what else None
@@ -103,6 +108,8 @@ def _render(fact: Fact) -> str | None:
             if d.get("verb") in {"want", "push", "demand", "expect", "insist"} and d.get("action"):
                 return f"{who} {'are' if who.endswith('s') else 'is'} pushing to {_clean(d['action'])}"
             said = _clean(fact.text)
+            if said.startswith("you to "):  # "My VP wants us to ship ..." -> "pushing you to ship ..."
+                return f"{who} {'are' if who.endswith('s') else 'is'} pushing you {said[4:]}"
             if said.startswith("to "):
                 return f"{who} {'are' if who.endswith('s') else 'is'} pushing {said}"
             return f"as {who} see{'' if who.endswith('s') else 's'} it, {said}"
@@ -117,6 +124,10 @@ def _render(fact: Fact) -> str | None:
             return None
         return f"there's a clock on this now: {when}"
     return None
+
+
+_ROLE = re.compile(r"\b(?:director|manager|lead|vp|ceo|cto|cfo|customer|client|team|sales|boss|founder|"
+                   r"co-founder|engineer|designer|partner|board|skip-level|stakeholders?)\b", re.IGNORECASE)
 
 
 def _lower_first(text: str) -> str:
@@ -139,6 +150,24 @@ def _lead(body: str, kind: str, turn: int) -> str:
     return f"{lead} {body}."
 
 
+# What a fact of each kind may mean to the person, said tentatively: the "continuing the
+# paragraph" move of a complex reflection. Facts stay the PM's; only the guess is ours.
+_STAKES = {
+    "not_yet": ", and holding that back may be weighing on you",
+    "decision": ", and neither way seems to come without a cost",
+    "commitment": ", and keeping it may be weighing on you",
+    "claim": ", which may leave you caught in the middle",
+    "date": ", and that may be adding to the pressure",
+}
+_FEELING_SAID = re.compile(r"\b(?:feel|felt|worried|nervous|anxious|scared|afraid|frustrated|stressed|"
+                           r"exhausted|overwhelmed|upset|angry|torn|guilty|embarrassed|dread)\w*", re.I)
+
+
+def _said_a_feeling(user_turns: list[str]) -> bool:
+    """The PM named a feeling in the latest turn: say it back rather than guess another."""
+    return bool(user_turns) and bool(_FEELING_SAID.search(user_turns[-1]))
+
+
 def program_reflection(state: ConversationState, user_turns: list[str]) -> Reflection:
     """The program's reflection of the latest message (simple or double-sided), never a copy."""
     new = state.new_facts()
@@ -155,6 +184,10 @@ def program_reflection(state: ConversationState, user_turns: list[str]) -> Refle
         link = next((f for f in reversed(earlier) if f.kind in {"decision", "feeling", "value"}), None)
         if kind == "simple" and link is not None and link.anchor and link.anchor.lower() not in text.lower():
             text = text[:-1] + f", on top of {_lower_first(link.anchor)}."
+            kind = "complex"
+        elif kind == "simple" and fact.kind in _STAKES and not _said_a_feeling(user_turns):
+            # MITI's complex reflection: a tentative guess at what the fact means to the person.
+            text = text[:-1] + _STAKES[fact.kind] + "."
             kind = "complex"
         if not parrots(text, user_turns):
             return Reflection(text=_capital(text), kind=kind, fact=fact.kind)
@@ -190,14 +223,22 @@ _COACH_WORDS = {"sound", "sounds", "seem", "seems", "feel", "feeling", "hear", "
                 "deal", "dealing", "face", "facing", "consider", "considering", "handle", "handling",
                 "carry", "carrying", "juggle", "juggling", "impact", "affect", "significant",
                 "potential", "challenge", "concern", "concerned", "situation", "struggle",
-                "struggling", "balance", "balancing", "stuck", "load", "weight", "try", "trying"}
+                "struggling", "balance", "balancing", "stuck", "load", "weight", "try", "trying",
+                # light verbs carry no fact of their own
+                "come", "put", "take", "give", "get", "make", "go", "keep", "let", "leave", "look",
+                "turn", "bring", "land", "hold", "spot", "place", "decide"}
 
 
 def first_sentence(text: str) -> str:
     """A model's reflection cut to its first sentence: the rest is where it drifts into analysis."""
+    return first_sentences(text, 1)[0]
+
+
+def first_sentences(text: str, most: int) -> list[str]:
+    """The reflection as its first `most` sentences, then fewer: the longest comes first."""
     t = " ".join(text.split())
-    m = re.match(r"^(.+?[.!])(?:\s+[A-Z]|$)", t)
-    return m.group(1) if m else t
+    parts = [p for p in re.split(r"(?<=[.!])\s+(?=[A-Z])", t) if p] or [t]
+    return [" ".join(parts[:n]) for n in range(min(most, len(parts)), 0, -1)]
 
 
 def reflection_problems(text: str, state: ConversationState, user_turns: list[str]) -> list[str]:
@@ -238,6 +279,6 @@ def reflection_problems(text: str, state: ConversationState, user_turns: list[st
     ]
     if invented:
         problems.append(f"names what the PM never said ({', '.join(invented)})")
-    elif len(unknown) > 3:
+    elif len(unknown) > 3 * max(1, len(re.findall(r"[.!](?:\s|$)", t))):  # per sentence
         problems.append(f"adds facts not in the conversation ({', '.join(unknown[:4])})")
     return problems

@@ -31,6 +31,8 @@ class Slots(TypedDict):
 
     reflection: int | None
     """Longest reflection the model writes (characters); None: the program writes it."""
+    reflections: int
+    """Most sentences of it kept: the large tier may reflect twice (simple, then complex)."""
     question: Literal["tail", "whole"]
     """`tail`: the model ends a stem the program chose; `whole`: it writes the question."""
     tail_chars: NotRequired[int]
@@ -39,7 +41,7 @@ class Slots(TypedDict):
 
 
 SLOTS: dict[str, Slots] = {
-    "tiny": {"reflection": None, "question": "tail", "tail_chars": 70, "max_tokens": 64},
-    "small": {"reflection": 160, "question": "whole", "question_chars": 140, "max_tokens": 120},
-    "large": {"reflection": 320, "question": "whole", "question_chars": 200, "max_tokens": 220},
+    "tiny": {"reflection": None, "reflections": 0, "question": "tail", "tail_chars": 70, "max_tokens": 64},
+    "small": {"reflection": 160, "reflections": 1, "question": "whole", "question_chars": 140, "max_tokens": 120},
+    "large": {"reflection": 320, "reflections": 2, "question": "whole", "question_chars": 200, "max_tokens": 220},
 }
