@@ -264,7 +264,7 @@ def socratic_turn(
     invited = wants_advice(text) or (session.offered_advice and bool(_YES.match(text)))
     if invited:
         session.offered_advice = False
-        yield from advice_turn(session, state, passages, usable, started, cancel)
+        yield from advice_turn(session, state, passages, usable, started, cancel, user_turns)
         return
     yield Status("thinking of a question…")
     assert session.provider is not None  # send() prepared the session: the model is loaded
@@ -320,8 +320,10 @@ def advice_turn(
     usable: list[Passage],
     started: float,
     cancel: threading.Event | None,
+    user_turns: list[str] | None = None,
 ) -> Iterator[Event]:
     from companion.coaching.advice import advise
+    from companion.coaching.listening.reflections import summary_reflection
     from companion.coaching.schemas import Reply
     from companion.coaching.session import Done, Status, Token, _ref, _sources_footer
 
@@ -331,7 +333,10 @@ def advice_turn(
     if cancel is not None and cancel.is_set():
         yield Done(session._cancelled("", passages, started))
         return
-    lines = [advice.preface, ""] + [f"{i}. {p}" for i, p in enumerate(advice.points, 1)]
+    # MI's order: show you heard the situation, then offer. The summary is the program's own.
+    heard = summary_reflection(state, user_turns or [state.latest])
+    lines = ([heard, ""] if heard else []) + [advice.preface, ""] + [
+        f"{i}. {p}" for i, p in enumerate(advice.points, 1)]
     body = "\n".join(lines).strip()
     if advice.closing:
         body += f"\n\n**{advice.closing}**"

@@ -75,9 +75,24 @@ def _stem(w: str) -> str:
     return w
 
 
+_POINT = re.compile(r"^\d+[.)]\s")
+_MARKERS = re.compile(r"(?:\s*\[\d{1,3}\])+\s*$")
+
+
 def sentences(text: str) -> list[str]:
+    """Sentences of a reply; a numbered point ("1. For X, ask ... [1]") stays one unit, its
+    citation markers dropped (split at "1." they were counted as reflections)."""
     body = text.split("*Drawing on")[0]
-    return [s.strip(" *") for s in _SENT.split(body) if s.strip(" *")]
+    out: list[str] = []
+    for line in body.splitlines():
+        line = _MARKERS.sub("", line.strip(" *"))
+        if not line:
+            continue
+        if _POINT.match(line):
+            out.append(line)
+            continue
+        out += [s.strip(" *") for s in _SENT.split(line) if s.strip(" *") and not _MARKERS.fullmatch(s)]
+    return out
 
 
 def coach_parts(reply: str) -> tuple[list[str], list[str], list[str]]:

@@ -133,7 +133,9 @@ def test_advice_only_when_invited_then_back_to_questions():
     )
     reply = s.respond("What would you do? " + MESSAGE)
     assert reply.advice and "1. With your manager, ask which outcome" in reply.text
-    assert reply.text.startswith("You asked what I would do")  # the choice stays theirs
+    heard, _, rest = reply.text.partition("\n\n")
+    assert heard.startswith("From what you've said, ") and "cut scope" in heard  # heard first, in our words
+    assert rest.startswith("You asked what I would do")  # the choice stays theirs
     assert reply.cited and "[1]" in reply.text
     follow = s.respond("OK. I will think about it.")
     assert not follow.advice and follow.questions and not advice_spans(follow.text.split("*Drawing on")[0])

@@ -119,7 +119,7 @@ def _render(fact: Fact) -> str | None:
     if fact.kind == "date":
         # Only a deadline ("due in five weeks", "by Friday"): a date alone is not a clock.
         when = _clean(fact.text)
-        if not when or not re.search(rf"\b(?:due|by|before|until|deadline)\b(?:\s+\w+){{0,2}}\s+{re.escape(when)}",
+        if not when or not re.search(rf"\b(?:due|by|before|until|deadline|within|(?:is|are|'s) in)\b(?:\s+\w+){{0,2}}\s+{re.escape(when)}",
                                      fact.sentence, re.IGNORECASE):
             return None
         return f"there's a clock on this now: {when}"
@@ -192,6 +192,19 @@ def program_reflection(state: ConversationState, user_turns: list[str]) -> Refle
         if not parrots(text, user_turns):
             return Reflection(text=_capital(text), kind=kind, fact=fact.kind)
     return _anchor_reflection(state, user_turns)
+
+
+def summary_reflection(state: ConversationState, user_turns: list[str]) -> str | None:
+    """What the conversation has said so far, in one sentence of our own, before advice."""
+    ranked = sorted(state.facts, key=lambda f: (_PRIORITY.index(f.kind), -f.turn, -len(f.text)))
+    for fact in ranked:
+        body = _render(fact)
+        if not body or _MODAL.search(body):
+            continue
+        text = f"From what you've said, {body}."
+        if not parrots(text, user_turns):
+            return text
+    return None
 
 
 def _capital(text: str) -> str:
