@@ -5,7 +5,9 @@ Conventions (see `evals/README.md`, "What a check looks at"):
 
 * "replies" are the coach's answers to user turns; the "output" is the structured result
   (`Reply.structured`) and its rendered Markdown (`Reply.text`);
-* "questions" of a reply are `split_questions(reply.text)`; the output's questions are its
+* "questions" of a reply are its sentences that end with "?" (`substance.sentences`, the evals'
+  own splitter, not the guard's: the rules' splitter read a long reflection as a question); the
+  output's questions are its
   question fields (agenda suggested questions, interview questions, mentor prompts);
 * text matching is case-insensitive substring matching after collapsing whitespace, over the
   replies and the rendered output;
@@ -20,7 +22,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from companion.coaching.questions import split_questions
 from companion.coaching.schemas import Reply
 
 
@@ -109,7 +110,9 @@ def output_probes(mode: str, structured: dict[str, Any] | None) -> list[tuple[st
 
 
 def reply_questions(reply: Reply) -> list[str]:
-    return split_questions(reply.text)
+    from companion.evals.substance import sentences
+
+    return [s for s in sentences(reply.text) if s.rstrip().endswith("?")]
 
 
 def every_question(ev: Evidence) -> list[tuple[str, str]]:

@@ -145,6 +145,8 @@ _MODAL = re.compile(r"\byou (?:should|must|ought|need to|have to)\b", re.IGNOREC
 def _lead(body: str, kind: str, turn: int) -> str:
     if body.startswith("on one hand"):
         return "On one hand" + body[len("on one hand"):] + "."
+    if body.startswith("as "):  # "As your lead sees it, ..." needs no "It sounds like" before it
+        return "As" + body[2:] + "."
     leads = ["So", "It sounds like", "It seems"]
     lead = leads[turn % len(leads)]
     return f"{lead} {body}."
