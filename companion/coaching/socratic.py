@@ -17,6 +17,7 @@ from companion.coaching.listening.grammar import grammar_problems
 from companion.coaching.listening.reflections import (
     Reflection,
     first_sentences,
+    invented_names,
     program_reflection,
     reflection_problems,
 )
@@ -193,6 +194,9 @@ def listening_turn(
         found = _anchor_of(text, [*anchors, *state.anchors, *fact_anchors], got.anchor)
         problems = question_problems_for(text, found, user_text=state.latest, asked=asked,
                                          stem=stem if tier == "tiny" else "")
+        made_up = invented_names(text, state)
+        if made_up:  # a whole question may invent as a reflection may: "delayed by two weeks"
+            problems.append(f"names what the PM never said ({', '.join(made_up)})")
         if SLOTS[tier]["reflection"] and got.reflection and drafted_reflection is None:
             # The large tier may reflect twice (a simple and a complex sentence: MITI's 2:1);
             # other tiers keep the first sentence, where a small model has not yet drifted.

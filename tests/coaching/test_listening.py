@@ -320,3 +320,17 @@ def test_the_large_tier_keeps_two_reflection_sentences_and_small_keeps_one():
         turn = socratic.listening_turn(provider, state, tier=tier, user_turns=SSO, covered=[], asked=[],
                                        passages_block="", history_block="", temperature=0.3)
         assert turn["reflection"] == want and turn["reflection_by"] == "model"
+
+
+def test_a_model_question_or_reflection_that_invents_or_tells_is_refused():
+    turns = ["Our CEO wants an AI summary feature in Q2.",
+             "The team already committed the quarter to fixing onboarding, where we lose 40 percent of trials."]
+    state = replay(turns)
+    assert "advice" in reflection_problems(
+        "It sounds like you're weighing the quarter and what actions you need to take on onboarding.", state, turns)
+    invented = {"anchor": "the quarter", "question": "What could happen if the quarter is delayed by another two weeks?"}
+    provider = ScriptedProvider([invented, invented])
+    turn = socratic.listening_turn(provider, state, tier="small", user_turns=turns, covered=[], asked=[],
+                                   passages_block="", history_block="", temperature=0.3)
+    assert turn["question_by"] == "program" and "two weeks" not in turn["question"]
+    assert any("never said (two)" in p for p in turn["problems"])

@@ -256,6 +256,16 @@ def first_sentences(text: str, most: int) -> list[str]:
     return [" ".join(parts[:n]) for n in range(min(most, len(parts)), 0, -1)]
 
 
+def invented_names(text: str, state: ConversationState) -> list[str]:
+    """Names and numbers in `text` the PM never said ("delayed by another two weeks")."""
+    seen = set(state.seen)
+    return [
+        tok.text for tok in parse(text)
+        if (tok.pos_ == "PROPN" or tok.like_num) and tok.lemma_.lower() not in seen
+        and tok.lower_ not in {"one", "hand"}
+    ]
+
+
 def reflection_problems(text: str, state: ConversationState, user_turns: list[str]) -> list[str]:
     """Why a model-written reflection may not reach the PM ([] when it may)."""
     from companion.coaching.questions import advice_spans
@@ -275,17 +285,13 @@ def reflection_problems(text: str, state: ConversationState, user_turns: list[st
         problems.append("third person")
     if re.search(r"\b(I|I'm|I'd|I've|me|my|we|our)\b", t):
         problems.append("first person")
-    if advice_spans(t):
+    if advice_spans(t) or _MODAL.search(t):  # "what actions you need to take" tells, too
         problems.append("advice")
     if parrots(t, user_turns):
         problems.append("parrots a sentence of the PM")
     seen = set(state.seen)
     doc = parse(t)
-    invented = [
-        tok.text for tok in doc
-        if (tok.pos_ == "PROPN" or tok.like_num) and tok.lemma_.lower() not in seen
-        and tok.lower_ not in {"one", "hand"}
-    ]
+    invented = invented_names(t, state)
     unknown = [
         tok.text for tok in doc
         if tok.pos_ in {"NOUN", "VERB", "ADJ"} and not tok.is_stop
