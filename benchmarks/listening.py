@@ -57,6 +57,8 @@ def main() -> None:
         out = {key: saved.get(key) for key in ("model", "turn_s", "model_s", "nlp_load_s", "nlp_ms_per_message",
                                                 "load_average")}
         out["rescored_from"] = args.rescore
+        for entry in saved["scenarios"]:
+            score_entry(entry)
         out.update(summarise(saved["scenarios"]))
         finish(out, args)
         return
@@ -142,7 +144,7 @@ def score_entry(entry: dict) -> dict:
 
 
 def summarise(entries: list[dict]) -> dict:
-    """Totals over scenarios: the measures of the module docstring."""
+    """Totals over scenarios already scored by `score_entry`: the measures of the module docstring."""
     keys = {"hits": ("uptake", "hits"), "later": ("uptake", "total"), "copies": ("parroting", "copies"),
             "reflections": ("miti_counts", "reflections"), "questions": ("miti_counts", "questions"),
             "complex": ("miti_counts", "complex"), "uninvited": ("advice_without_permission", "count"),
@@ -150,7 +152,7 @@ def summarise(entries: list[dict]) -> dict:
             "grammar_bad": ("grammar", "bad"), "grammar_total": ("grammar", "total")}
     totals = dict.fromkeys(keys, 0)
     for entry in entries:
-        checks = score_entry(entry)["checks"]
+        checks = entry["checks"]
         for key, (check, count) in keys.items():
             totals[key] += int(checks[check]["counts"].get(count, 0))
 

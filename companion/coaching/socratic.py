@@ -108,9 +108,10 @@ def _anchor_of(question: str, anchors: list[str], picked: str) -> str | None:
     return None
 
 
-def question_problems_for(question: str, anchor: str | None, *, user_text: str, asked: list[str],
+def question_problems_for(question: str, anchor: str | None, *, state: ConversationState, asked: list[str],
                           stem: str = "") -> list[str]:
-    """The existing guard, the anchor rule and the grammar check together."""
+    """The existing guard, the anchor rule, the grammar check and the invented-fact check together."""
+    user_text = state.latest
     problems = question_problems(question, user_text=user_text, stem=stem)
     if anchor is None:
         problems.append("does not contain an anchor")
@@ -119,6 +120,9 @@ def question_problems_for(question: str, anchor: str | None, *, user_text: str, 
         problems.append("already asked")
     if asking.echoes(question, user_text, anchor):
         problems.append("repeats the PM's words")
+    made_up = invented_names(question, state)
+    if made_up:  # a whole question may invent as a reflection may: "delayed by two weeks"
+        problems.append(f"names what the PM never said ({', '.join(made_up)})")
     return problems
 
 
@@ -192,11 +196,8 @@ def listening_turn(
         result["model_s"] += time.monotonic() - called
         text = " ".join(got.question.split())
         found = _anchor_of(text, [*anchors, *state.anchors, *fact_anchors], got.anchor)
-        problems = question_problems_for(text, found, user_text=state.latest, asked=asked,
+        problems = question_problems_for(text, found, state=state, asked=asked,
                                          stem=stem if tier == "tiny" else "")
-        made_up = invented_names(text, state)
-        if made_up:  # a whole question may invent as a reflection may: "delayed by two weeks"
-            problems.append(f"names what the PM never said ({', '.join(made_up)})")
         if SLOTS[tier]["reflection"] and got.reflection and drafted_reflection is None:
             # The large tier may reflect twice (a simple and a complex sentence: MITI's 2:1);
             # other tiers keep the first sentence, where a small model has not yet drifted.
@@ -324,7 +325,7 @@ def advice_turn(
     usable: list[Passage],
     started: float,
     cancel: threading.Event | None,
-    user_turns: list[str] | None = None,
+    user_turns: list[str],
 ) -> Iterator[Event]:
     from companion.coaching.advice import advise
     from companion.coaching.listening.reflections import summary_reflection
@@ -338,7 +339,7 @@ def advice_turn(
         yield Done(session._cancelled("", passages, started))
         return
     # MI's order: show you heard the situation, then offer. The summary is the program's own.
-    heard = summary_reflection(state, user_turns or [state.latest])
+    heard = summary_reflection(state, user_turns)
     lines = ([heard, ""] if heard else []) + [advice.preface, ""] + [
         f"{i}. {p}" for i, p in enumerate(advice.points, 1)]
     body = "\n".join(lines).strip()

@@ -14,7 +14,7 @@ PARROT_SHARE = 0.8
 _STOP = set(["a", "an", "the", "and", "or", "but", "so", "if", "then", "than", "that", "this", "these", "those", "there", "here", "it", "its", "it's", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "doing", "have", "has", "had", "having", "i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "you", "your", "yours", "he", "him", "his", "she", "her", "they", "them", "their", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "not", "no", "nor", "to", "of", "in", "on", "at", "by", "for", "with", "about", "from", "into", "over", "under", "again", "further", "once", "all", "any", "both", "each", "few", "more", "most", "other", "some", "such", "only", "own", "same", "too", "very", "can", "will", "just", "should", "would", "could", "might", "may", "must", "shall", "also", "as", "up", "down", "out", "off", "until", "while", "because", "before", "after", "above", "below", "between", "through", "during", "yet", "still", "even", "really", "honestly", "basically", "actually", "like", "get", "got", "go", "going", "gone", "make", "made", "know", "knew", "think", "thought", "feel", "felt", "want", "wanted", "need", "needed", "say", "said", "tell", "told", "thing", "things", "lot", "bit", "way", "kind", "sort", "something", "anything", "everything", "nothing", "someone", "anyone", "everyone", "one", "ok", "okay", "yeah", "well", "right", "now", "new", "sure", "much", "many"])
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _SAME = {"my": "your", "our": "your", "i": "you", "me": "you", "we": "you", "us": "you"}
-_SENT = re.compile(r"(?<=[.!?])\s+|\n+")
+_SENT = re.compile(r"(?<=[.!?])\s+")  # within a line: sentences() splits lines first
 # Verbs a coach's unasked advice opens with ("Take the debate out of standup ...").
 _IMPERATIVES = (
     "try|consider|ask|agree|share|set|schedule|talk|start|decide|book|prepare|write|tell|make sure|"
@@ -99,7 +99,7 @@ def coach_parts(reply: str) -> tuple[list[str], list[str], list[str]]:
     """(reflections, questions, advice sentences) of a reply, by their surface form."""
     reflections, questions, advice = [], [], []
     for s in sentences(reply):
-        told = not _TALK_TO_ME.match(s) and (_ADVICE.search(s) or re.match(r"^\d+[.)]\s", s))
+        told = not _TALK_TO_ME.match(s) and (_ADVICE.search(s) or _POINT.match(s))
         if s.endswith("?"):
             questions.append(s)
             # "Ask them: would you use it?" and "Shouldn't you tell her?" advise in a question.

@@ -258,7 +258,10 @@ def test_hyphenated_words_stay_whole_and_a_sentence_opening_is_said_back_in_lowe
 
 
 def test_a_model_reflection_is_cut_to_its_first_sentence_and_a_cut_off_one_is_refused():
-    from companion.coaching.listening.reflections import first_sentence
+    from companion.coaching.listening.reflections import first_sentences
+
+    def first_sentence(text: str) -> str:
+        return first_sentences(text, 1)[0]
 
     state = replay(SSO)
     drafted = ("You're hearing that SSO decides whether your biggest accounts come along. "

@@ -105,13 +105,14 @@ def _render(fact: Fact) -> str | None:
         who = d.get("who", "")
         if who and who != "you":
             who = _lower_first(_clean(who))
+            be = "are" if who.endswith("s") else "is"
             if d.get("verb") in {"want", "push", "demand", "expect", "insist"} and d.get("action"):
-                return f"{who} {'are' if who.endswith('s') else 'is'} pushing to {_clean(d['action'])}"
+                return f"{who} {be} pushing to {_clean(d['action'])}"
             said = _clean(fact.text)
             if said.startswith("you to "):  # "My VP wants us to ship ..." -> "pushing you to ship ..."
-                return f"{who} {'are' if who.endswith('s') else 'is'} pushing you {said[4:]}"
+                return f"{who} {be} pushing you {said[4:]}"
             if said.startswith("to "):
-                return f"{who} {'are' if who.endswith('s') else 'is'} pushing {said}"
+                return f"{who} {be} pushing {said}"
             return f"as {who} see{'' if who.endswith('s') else 's'} it, {said}"
         return f"you're fairly sure that {_clean(fact.text)}" if d.get("verb") != "certain" else None
     if fact.kind == "number":
@@ -244,13 +245,9 @@ _COACH_WORDS = {"sound", "sounds", "seem", "seems", "feel", "feeling", "hear", "
                 "turn", "bring", "land", "hold", "spot", "place", "decide"}
 
 
-def first_sentence(text: str) -> str:
-    """A model's reflection cut to its first sentence: the rest is where it drifts into analysis."""
-    return first_sentences(text, 1)[0]
-
-
 def first_sentences(text: str, most: int) -> list[str]:
-    """The reflection as its first `most` sentences, then fewer: the longest comes first."""
+    """A model's reflection as its first `most` sentences, then fewer, the longest first: past
+    them is where a small model drifts into analysis."""
     t = " ".join(text.split())
     parts = [p for p in re.split(r"(?<=[.!])\s+(?=[A-Z])", t) if p] or [t]
     return [" ".join(parts[:n]) for n in range(min(most, len(parts)), 0, -1)]
