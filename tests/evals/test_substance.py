@@ -126,3 +126,24 @@ def test_substance_does_not_import_the_guard_or_the_listening_layer():
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert not {m for m in imported if m.startswith("companion")}, imported
+
+
+def test_a_numbered_advice_point_is_one_advice_unit_and_markers_are_not_sentences():
+    reply = ("You asked what I would do. Here are two ideas for two deals, drawn from the library.\n\n"
+             "1. For two deals: ask for the last specific instance. [1]\n"
+             "2. For two deals: ask at least three questions first. [2]\n\n"
+             "**Which of these fits what you know?**\n\n*Drawing on:* [1] x")
+    reflections, questions, advice = substance.coach_parts(reply)
+    assert reflections == []  # "1." and "[1]" were counted as reflections
+    assert questions == ["Which of these fits what you know?"]
+    assert "1. For two deals: ask for the last specific instance." in advice
+
+
+def test_a_replys_questions_are_its_sentences_ending_in_a_question_mark():
+    from companion.coaching.schemas import Reply
+    from companion.evals.evidence import reply_questions
+
+    text = ("As your platform lead sees it, if you don't rebuild the pipeline this quarter the dashboards "
+            "will fall over, which may leave you caught in the middle.\n\n**What have you seen so far?**")
+    # the guard's splitter read the reflection as a closed question
+    assert reply_questions(Reply(mode="socratic", text=text)) == ["What have you seen so far?"]
