@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from companion.coaching.listening.nlp import parse
 from companion.coaching.listening.state import ConversationState, Fact
+
+if TYPE_CHECKING:
+    from spacy.tokens import Token
 
 PARROT = 0.8  # a reflection sharing this share of its words with a user sentence is a copy
 # Which kind of new content a reflection takes up first.
@@ -109,6 +113,12 @@ def _render(fact: Fact) -> str | None:
             if d.get("verb") in {"want", "push", "demand", "expect", "insist"} and d.get("action"):
                 return f"{who} {be} pushing to {_clean(d['action'])}"
             said = _clean(fact.text)
+            should = re.match(r"you should (\w+)\b(.*)", said)
+            if should:  # "thinks I should move to X": their view, not our advice
+                from companion.coaching.listening.words import gerund
+
+                return f"as {who} see{'' if who.endswith('s') else 's'} it, {gerund(should.group(1))}" \
+                       f"{should.group(2)} is the right move for you"
             if said.startswith("you to "):  # "My VP wants us to ship ..." -> "pushing you to ship ..."
                 return f"{who} {be} pushing you {said[4:]}"
             if said.startswith("to "):
@@ -214,8 +224,161 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _said_back(tokens: list[Token]) -> str:
+    """Tokens in the coach's second person, a space where a dropped part was."""
+    from companion.coaching.listening.words import second_person
+
+    runs: list[list[Token]] = []
+    for t in tokens:
+        if runs and t.i == runs[-1][-1].i + 1:
+            runs[-1].append(t)
+        else:
+            runs.append([t])
+    return " ".join(second_person(run) for run in runs)
+
+
+_OBLIGED = re.compile(r"^you (?:need to|have to|must|should) (\w+)\b(.*)$")
+
+
+def _clause_variants(verb: Token) -> list[list[Token]]:
+    """The clause of `verb`, whole and then with its trailing modifiers dropped one by one, the
+    ones that carry a name or a number kept (a long clause said back in full is a copy)."""
+    joined = [c for c in verb.children if c.dep_ == "conj" and c.pos_ in {"VERB", "AUX"}]
+    drop = {x.i for c in joined for x in c.subtree}
+    # Other verbs joined by "and" are other clauses, with the comma and "and" before them.
+    drop |= {c.i for c in verb.children if c.dep_ in {"cc", "intj"}
+             or (c.dep_ == "punct" and any(0 < j.left_edge.i - c.i <= 2 for j in joined))}
+    objects = [c for c in verb.children if c.dep_ in {"dobj", "attr"}]
+    trailing = sorted(
+        (c for head in [verb, *objects] for c in head.children
+         if c.i > head.i and c.i not in drop and c.dep_ in
+         {"prep", "advcl", "npadvmod", "advmod", "appos", "dep", "relcl", "acl", "ccomp"}
+         and not any(x.like_num or x.pos_ == "PROPN" for x in c.subtree)),
+        key=lambda c: c.i,
+    )
+    variants = []
+    for cut in range(len(trailing) + 1):
+        gone = drop | {x.i for c in trailing[len(trailing) - cut:] for x in c.subtree}
+        tokens = sorted((x for x in verb.subtree if x.i not in gone), key=lambda x: x.i)
+        while tokens and (tokens[0].is_punct or tokens[0].lower_ in {"and", "but", "so", "honestly", "well",
+                                                                     "now", "then", "basically"}):
+            tokens = tokens[1:]
+        while tokens and tokens[-1].is_punct:
+            tokens = tokens[:-1]
+        if tokens and tokens not in variants:
+            variants.append(tokens)
+    return variants
+
+
+def _clauses(state: ConversationState) -> list[tuple[list[str], str]]:
+    """The clauses of the latest message that hold its most informative new phrases, each as
+    the coach would say it back (whole, then shorter), with whose it is ("you", "them"): a verb
+    with its subject, objects and modifiers, without the other clauses joined to it by "and"."""
+    doc = parse(state.latest)
+    found: list[tuple[list[str], str]] = []
+    for anchor in state.anchors[:3]:
+        last = anchor.split()[-1].lower()
+        verb = next((t for t in doc if t.lower_ == last), None)
+        while verb is not None and not (verb.pos_ in {"VERB", "AUX"} and verb.dep_ in {"ROOT", "conj"}):
+            verb = None if verb.head is verb else verb.head
+        if verb is None:
+            continue
+        subject = next((c for c in verb.children if c.dep_ in {"nsubj", "nsubjpass", "expl"}), None)
+        inherited = subject is None and verb.dep_ == "conj"
+        if inherited:  # "Tobias owns X and has missed ...": his
+            subject = next((c for c in verb.head.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
+        if subject is None:
+            continue
+        texts = []
+        for tokens in _clause_variants(verb):
+            if inherited:
+                tokens = [*subject.subtree, *tokens]
+            if not 4 <= len(tokens) <= 24:
+                continue
+            text = _said_back(tokens)
+            first = tokens[0]
+            if first.is_sent_start and first.pos_ != "PROPN" and first.text not in {"I", "I'm"} and \
+                    not first.text.isupper():
+                text = text[:1].lower() + text[1:]  # "Every pilot", "She", "In her first week"
+            obliged = _OBLIGED.match(text)
+            if obliged:  # "you need to give Carmen feedback": said back as advice it would not be
+                from companion.coaching.listening.words import gerund
+
+                text = f"{gerund(obliged.group(1).lower())}{obliged.group(2)} is on your plate"
+            texts.append(text)
+        item = (texts, "you" if subject.lower_ in {"i", "we"} else "them")
+        if texts and item not in found:
+            found.append(item)
+    # The clause with the most words never said before first: "their VP emailed your CEO
+    # directly" over "Brightwell renews in June".
+    new = set(state.new_words)
+    found.sort(key=lambda item: -len(new & {w.lower() for w in re.findall(r"[A-Za-z]+", item[0][0])}))
+    return found
+
+
+# What a plain statement may mean, said tentatively after it: the cue in the PM's words, then
+# the words of ours that continue the paragraph. The facts stay the PM's.
+_CUES: list[tuple[re.Pattern[str], str, str]] = [
+    (re.compile(r"\b(?:in a row|again|keeps?|kept|so far|doubled|tripled|twice|each time|every time)\b", re.I),
+     "any", ", which looks like a pattern rather than a one-off"),
+    (re.compile(r"\b(?:used to|no longer|anymore|any more|moved \w+ (?:\w+ )?off)\b", re.I),
+     "any", ", which is quite a shift from how it was"),
+    (re.compile(r"\bnever (?:worked|met|spoken|talked)\b", re.I),
+     "any", ", so that relationship starts from scratch"),
+    (re.compile(r"\b(?:is|are|was|were) (?:furious|angry|upset|frustrated|unhappy)\b", re.I),
+     "them", ", and that pressure lands on you"),
+    (re.compile(r"\b(?:needs? an answer|deadline|in (?:\w+ )?(?:days|weeks))\b", re.I),
+     "any", ", and the clock is running"),
+    (re.compile(r"\b(?:already|announced|promised|publicly|on stage|told the board)\b", re.I),
+     "them", ", and now others are counting on it"),
+    (re.compile(r"\b(?:only|nobody else|no one else|alone)\b", re.I),
+     "you", ", and that may feel lonely"),
+    (re.compile(r"\b(?:only|nobody else|no one else)\b", re.I),
+     "them", ", which leaves a lot resting on very little"),
+    (re.compile(r"\b(?:asked (?:you|for)|asking (?:you|for)|asks (?:you|for)|wants?)\b", re.I),
+     "them", ", and now it's on you to answer"),
+]
+
+
+def _restatement(state: ConversationState, user_turns: list[str]) -> Reflection | None:
+    """A plain statement said back: its most informative clause, then what it may mean (a cue
+    in the PM's words), or how it bears on what came before, in words of our own."""
+    clauses = _clauses(state)
+    if not clauses:
+        return None
+    whole = clauses[0][0][0]
+    earlier = [f for f in state.facts if f.turn < state.turns and f.anchor
+               and f.anchor.lower() not in whole.lower()]
+    link = next((f for f in reversed(earlier) if f.kind in {"decision", "feeling", "not_yet"}), None)
+    frames: list[tuple[str, str]] = []
+    for texts, whose in clauses:
+        for pattern, who, tail in _CUES:
+            said = [text for text in texts if pattern.search(text)]  # the cue stays in what is said
+            if who in {"any", whose} and said:
+                frames.append((" {}" + tail, "complex" if "feel" in tail or "pressure" in tail else "simple"))
+                clauses = [(said, whose)]
+                break
+        if frames:
+            break
+    if link is not None and link.kind == "decision":  # the new fact bears on the call: meaning
+        frames.append((" {}, which weighs on the call about " + _lower_first(link.anchor or ""), "complex"))
+    elif link is not None:
+        frames.append((" {}, on top of " + _lower_first(link.anchor or ""), "complex"))
+    frames.append((", to start with, {}" if state.turns == 1 else " there's also this: {}", "simple"))
+    for frame, kind in frames:
+        for text in clauses[0][0]:
+            line = f"So{frame.format(text)}."
+            if not parrots(line, user_turns) and not _MODAL.search(line):
+                return Reflection(text=_capital(line), kind=kind, fact=None)
+    return None
+
+
 def _anchor_reflection(state: ConversationState, user_turns: list[str]) -> Reflection:
-    """When no fact renders: name what is new in the message, in a sentence of our own."""
+    """When no fact renders: the statement said back, else what is new named in a sentence of
+    our own."""
+    restated = _restatement(state, user_turns)
+    if restated is not None:
+        return restated
     anchors = state.anchors[:2]
     if len(anchors) == 2:
         text = f"So {anchors[0]} and {anchors[1]} are part of the picture now."

@@ -195,13 +195,17 @@ def _facts(doc: Doc, turn: int) -> list[Fact]:
             # What has not been done or said: "I haven't told my skip-level ... yet".
             if t.pos_ in {"VERB", "AUX"} and _negated(t) and _first_person(t):  # noqa: SIM102 - the two tests read as two rules
                 if lemma in _COMMUNICATE or "yet" in lowers or "still" in lowers:
-                    rest = [x for x in _subtree(t) if x.dep_ not in {"nsubj", "neg", "aux", "advmod",
+                    # "..., and my manager thinks ...": a clause joined by "and" is another fact.
+                    joined = {x.i for c in t.children if c.dep_ == "conj" and c.pos_ in {"VERB", "AUX"}
+                              for x in c.subtree}
+                    joined |= {c.i for c in t.children if c.dep_ == "cc" or c.dep_ == "punct" and c.i > t.i}
+                    rest = [x for x in _subtree(t, drop=joined) if x.dep_ not in {"nsubj", "neg", "aux", "advmod",
                                                                      "punct", "intj"}
                             or x.head != t]
                     rest = [x for x in rest if x.i > t.i and x.lower_ not in {"yet", "still"}]
                     whom = next((c for c in t.children if c.dep_ in {"dobj", "dative"}), None)
                     about = next((c for c in t.children if c.dep_ == "prep" and c.lower_ == "about"), None)
-                    said = [x for x in _subtree(t) if not (x.head == t and x.dep_ in {"intj", "punct"})
+                    said = [x for x in _subtree(t, drop=joined) if not (x.head == t and x.dep_ in {"intj", "punct"})
                             and not (x.head == t and x.dep_ == "advmod" and x.i < t.i)]
                     add("not_yet", said, sent, anchor=_anchor_in(rest, doc),
                         verb=lemma,
@@ -272,11 +276,19 @@ def _facts(doc: Doc, turn: int) -> list[Fact]:
                 add("claim", _subtree(head), sent, anchor=_anchor_in(_subtree(head), doc),
                     who="you", verb="certain")
             # Contrast: "I want X but Y", "X, and yet Y".
-            if t.lower_ in {"but", "yet", "although", "though"} and t.dep_ in {"cc", "mark", "advmod"}:
-                left = [x for x in sent if x.i < t.i and x.dep_ != "punct" or x.i < t.i and x.text == "'"]
-                right = [x for x in sent if x.i > t.i and not x.is_punct]
+            # A "yet" after a negation is time, not contrast: "I haven't talked to HR yet".
+            temporal = t.lower_ == "yet" and t.dep_ != "cc" and t.i > sent.start and \
+                t.nbor(-1).lower_ not in {"and", ",", "but"}
+            if t.lower_ in {"but", "yet", "although", "though"} and t.dep_ in {"cc", "mark", "advmod"} \
+                    and not temporal:
+                left = [x for x in sent if x.i < t.i]
+                while left and (left[-1].is_punct or left[-1].lower_ == "and"):
+                    left = left[:-1]
+                right = [x for x in sent if x.i > t.i]
+                while right and right[-1].is_punct:
+                    right = right[:-1]
                 if len(left) >= 3 and len(right) >= 3:
-                    add("contrast", [*left, t, *right], sent,
+                    add("contrast", [x for x in sent if left[0].i <= x.i <= right[-1].i], sent,
                         anchor=_anchor_in(right, doc),
                         left=_span_text(left).rstrip(",;"), right=_span_text(right))
         for ent in sent.ents:
