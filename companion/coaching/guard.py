@@ -30,7 +30,7 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", text.lower())
 
 
-def _shares_run(question: str, example: str, stem: str = "", n: int = RUN_WORDS) -> bool:
+def shares_run(question: str, example: str, stem: str = "", n: int = RUN_WORDS) -> bool:
     """True when the question repeats `n` words in a row of the example, not counting the
     forced `stem` both may start with (every question of its slot does)."""
     q, ex, lead = _words(question), _words(example), _words(stem)
@@ -81,7 +81,7 @@ def question_problems(
         problems.append("advice")
     if user_text and overlap(q, user_text) > 0.85 and len(q.split()) > 8:
         problems.append("echoes the user's message")
-    if any(overlap(q, ex) > 0.7 or _shares_run(q, ex, stem) for ex in examples):
+    if any(overlap(q, ex) > 0.7 or shares_run(q, ex, stem) for ex in examples):
         problems.append("copies the example")
     if interview and re.search(r"\bour\b", q, re.IGNORECASE):
         # "our CRM", "our client follow-ups": the researcher talks as the vendor.

@@ -16,6 +16,7 @@ from companion.coaching.listening import asking, retrieval
 from companion.coaching.listening.grammar import grammar_problems
 from companion.coaching.listening.reflections import (
     Reflection,
+    added_problems,
     first_sentences,
     invented_names,
     program_reflection,
@@ -60,6 +61,9 @@ class Drafted(BaseModel):
     question: str = ""
 
 
+# The prompt's example reflections, which a small model copies ("you're the one who has to
+# carry that news upward" after every kind of news).
+_EXAMPLE = re.compile(r"(?:-> |^Reflection: )(.+)$", re.MULTILINE)
 REFLECTION_OPENING = "(It sounds like you|It seems you|You|Part of you|On one hand,? you)"
 
 
@@ -80,15 +84,15 @@ def _schema(tier: str, stem: str, anchors: list[str]) -> dict[str, Any]:
     return {"type": "object", "properties": props, "required": list(props)}
 
 
-def _task(tier: str, stem: str) -> str:
+def _task(tier: str, stem: str, said_back: str) -> str:
     if tier == "tiny":
         return f'Pick one anchor, then finish the question. Question: {stem} ...'
-    if tier == "large":
-        return ("Write the reflection (two sentences in your own words: what is new, then what it "
-                "may mean to them or how it may feel), pick one anchor, then write the question; it "
-                "must contain the anchor.")
-    return ("Write the reflection (one sentence, in your own words, about what is new), pick one "
-            "anchor, then write the question; it must contain the anchor.")
+    # The program has said back what is new; the model's reflection adds what the program cannot
+    # know: what it may mean to the person, or how it may feel.
+    sentences = "two sentences" if tier == "large" else "one sentence"
+    return (f'The coach has already said: "{said_back}" Write the reflection: {sentences} that go '
+            "further, what this may mean to them or how it may feel, said tentatively, with no new "
+            "facts. Then pick one anchor and write the question; it must contain the anchor.")
 
 
 def _anchor_of(question: str, anchors: list[str], picked: str) -> str | None:
@@ -162,12 +166,17 @@ def listening_turn(
     own words where it did not."""
     qtype, why, anchors = asking.choose_type(state, covered)
     prompt = load_prompt("socratic-listening")
+    examples = tuple(_EXAMPLE.findall(prompt.system))
     new = "; ".join(f.text for f in state.new_facts()[:5]) or ", ".join(state.anchors[:3]) or state.latest[:200]
     stems = asking.TYPES[qtype]["stems"]
     result: ListeningTurn = {"type": qtype, "why": why, "anchors": anchors, "tier": tier, "regenerated": 0,
               "fallback": False, "reflection_by": "program", "question_by": "program",
               "problems": [], "model_s": 0.0}
     fact_anchors = [f.anchor for f in state.new_facts() if f.anchor]
+    said_back = program_reflection(state, user_turns)
+    if advice_spans(said_back.text):
+        # The PM's own "I should..." said back would read as our advice.
+        said_back = Reflection(text=f"So {topic(state.latest)} is on your mind.", kind="simple")
     drafted_reflection: str | None = None
     question: str | None = None
     anchor: str | None = None
@@ -176,7 +185,7 @@ def listening_turn(
         system, user = prompt.render(
             passages=passages_block, history=history_block, new=new, type_name=qtype,
             type_hint=asking.TYPES[qtype]["hint"], anchors=" | ".join(anchors),
-            task=_task(tier, stem),
+            task=_task(tier, stem, said_back.text),
         )
         messages = [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
         called = time.monotonic()
@@ -202,7 +211,8 @@ def listening_turn(
             # The large tier may reflect twice (a simple and a complex sentence: MITI's 2:1);
             # other tiers keep the first sentence, where a small model has not yet drifted.
             for drafted in dict.fromkeys(first_sentences(got.reflection, SLOTS[tier]["reflections"])):
-                r_problems = reflection_problems(drafted, state, user_turns)
+                r_problems = reflection_problems(drafted, state, user_turns) or \
+                    added_problems(drafted, said_back.text, user_turns, examples)
                 if not r_problems:
                     drafted_reflection = drafted
                     break
@@ -221,14 +231,10 @@ def listening_turn(
             question = _bank_question(state.latest, qtype, asked)
         anchor = _anchor_of(question, anchors, "")
         result["regenerated"] = max(0, result["regenerated"] - 1)
-    if drafted_reflection:
-        reflection = Reflection(text=drafted_reflection, kind="complex", fact=None)
-        result["reflection_by"] = "model"
-    else:
-        reflection = program_reflection(state, user_turns)
-    if advice_spans(reflection.text):
-        # The PM's own "I should..." said back would read as our advice.
-        reflection = Reflection(text=f"So {topic(state.latest)} is on your mind.", kind="simple")
+    reflection = said_back
+    if drafted_reflection:  # a wider tier goes further than the program: MITI's 2:1, complex
+        reflection = Reflection(text=f"{said_back.text} {drafted_reflection}", kind="complex", fact=said_back.fact)
+        result["reflection_by"] = "program+model"
     result.update({"question": question, "anchor": anchor, "reflection": reflection.text,
                    "reflection_kind": reflection.kind,
                    "question_type": analyse(question).socratic_type or qtype})

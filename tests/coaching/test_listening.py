@@ -190,15 +190,18 @@ def test_the_tiny_schema_forces_the_stem_and_an_anchor_from_the_enum():
 
 def test_small_and_large_tiers_let_the_model_write_the_reflection_under_the_guard():
     state = replay(SSO)
-    good = {"reflection": "So those three accounts are news your skip-level still hasn't heard.",
+    good = {"reflection": "It sounds like that puts you in a hard spot with your VP.",
             "anchor": "your skip-level",
             "question": "How might your skip-level take the news about those three accounts?"}
+    said_back = program_reflection(state, SSO).text
     for tier in ("small", "large"):
         provider = ScriptedProvider([good])
         turn = socratic.listening_turn(provider, state, tier=tier, user_turns=SSO, covered=[], asked=[],
                                        passages_block="", history_block="", temperature=0.3)
         assert "reflection" in provider.history[0]["schema"]["properties"]
-        assert turn["reflection_by"] == "model" and turn["question_by"] == "model"
+        assert said_back in provider.history[0]["messages"][-1].content  # the model goes further
+        assert turn["reflection_by"] == "program+model" and turn["question_by"] == "model"
+        assert turn["reflection"] == f"{said_back} {good['reflection']}"
     invented = dict(good, reflection="So Marcus from legal will block the launch in April.")
     provider = ScriptedProvider([invented])
     turn = socratic.listening_turn(provider, state, tier="small", user_turns=SSO, covered=[], asked=[],
@@ -315,14 +318,36 @@ def test_a_program_reflection_guesses_what_a_fact_may_mean_unless_the_pm_named_a
 
 def test_the_large_tier_keeps_two_reflection_sentences_and_small_keeps_one():
     state = replay(SSO)
-    two = ("You're hearing that SSO decides whether your biggest accounts come along. "
-           "It sounds like that puts you in a hard spot with your VP.")
+    two = ("It sounds like that puts you in a hard spot with your VP. "
+           "Part of you wants to ship, and part of you knows those accounts will not come along.")
+    said_back = program_reflection(state, SSO).text
     for tier, want in (("small", two.split(". ")[0] + "."), ("large", two)):
         provider = ScriptedProvider([{"reflection": two, "anchor": "your skip-level",
                                       "question": "How might your skip-level take the news about those three accounts?"}])
         turn = socratic.listening_turn(provider, state, tier=tier, user_turns=SSO, covered=[], asked=[],
                                        passages_block="", history_block="", temperature=0.3)
-        assert turn["reflection"] == want and turn["reflection_by"] == "model"
+        assert turn["reflection"] == f"{said_back} {want}" and turn["reflection_by"] == "program+model"
+
+
+@pytest.mark.parametrize(("reflection", "problem"), [
+    ("It sounds like you're facing a significant deadline that could have implications for the launch.",
+     "analyses the situation"),
+    ("You're feeling exhausted, and it's wearing on you.", "said of someone else (exhausted)"),
+    ("You're looking at the rotation, the pages and the migration together.", "adds no meaning"),
+    ("It sounds like you're the one who has to carry that news upward.", "copies an example"),
+])
+def test_a_model_reflection_that_analyses_misplaces_a_feeling_or_adds_nothing_is_not_added(reflection, problem):
+    turns = ["My team is exhausted.",
+             "We have four people on an on-call rotation that used to have seven, and pages doubled."]
+    if "exhausted" in reflection:
+        turns = turns[:1]
+    state = replay(turns)
+    provider = ScriptedProvider([{"reflection": reflection, "anchor": state.anchors[0],
+                                  "question": f"What do you know about {state.anchors[0]} so far?"}] * 2)
+    turn = socratic.listening_turn(provider, state, tier="small", user_turns=turns, covered=[], asked=[],
+                                   passages_block="", history_block="", temperature=0.3)
+    assert turn["reflection_by"] == "program" and reflection not in turn["reflection"]
+    assert any(problem in p for p in turn["problems"]), turn["problems"]
 
 
 def test_a_model_question_or_reflection_that_invents_or_tells_is_refused():

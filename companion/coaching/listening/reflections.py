@@ -463,3 +463,57 @@ def reflection_problems(text: str, state: ConversationState, user_turns: list[st
     elif len(unknown) > 3 * max(1, len(re.findall(r"[.!](?:\s|$)", t))):  # per sentence
         problems.append(f"adds facts not in the conversation ({', '.join(unknown[:4])})")
     return problems
+
+
+# A model's added reflection that analyses the situation instead of reflecting the person:
+# the 1.5B model's "a significant deadline ... could have implications for the tender".
+_ANALYSIS = re.compile(r"\b(?:significant|impact(?:s|ing)?|implications?|challeng(?:e|es|ing)|potential|"
+                       r"opportunit(?:y|ies)|milestone|approach|process|effectively|operations|"
+                       r"organi[sz]ation(?:'s)?|could (?:have|lead|affect|mean for)|might be able to|"
+                       r"situation|grappling|dynamics?)\b",
+                       re.IGNORECASE)
+_YOU_FEEL = re.compile(r"\byou(?:'re| are)? (?:feeling |feel )?(\w+)", re.IGNORECASE)
+
+
+def _misattributed(text: str, user_turns: list[str]) -> list[str]:
+    """Feelings the reflection gives the PM that the PM said of someone else ("My team is
+    exhausted" -> "You're feeling exhausted")."""
+    from companion.coaching.listening.state import FEELINGS
+
+    said = parse(user_turns[-1]) if user_turns else None
+    wrong = []
+    for m in _YOU_FEEL.finditer(text):
+        word = m.group(1).lower()
+        if word not in FEELINGS or said is None:
+            continue
+        for t in said:
+            if t.lower_ == word:
+                head = t.head if t.dep_ in {"acomp", "attr", "oprd"} else t
+                subject = next((c for c in head.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
+                if subject is not None and subject.lower_ not in {"i", "we"}:
+                    wrong.append(word)
+    return wrong
+
+
+def added_problems(text: str, program: str, user_turns: list[str], examples: tuple[str, ...] = ()) -> list[str]:
+    """Why a model's reflection may not follow the program's ([] when it may): it must add a
+    meaning or a feeling, in words about the person, not say the program's sentence again or
+    copy an example of its prompt."""
+    from companion.coaching.guard import shares_run
+    from companion.coaching.questions import analyse
+
+    problems = []
+    if parrot_share(text, program) >= 0.6:
+        problems.append("says again what the program's reflection said")
+    if any(shares_run(text, example) for example in examples):
+        problems.append("copies an example of the prompt")
+    if _ANALYSIS.search(text):
+        problems.append("analyses the situation instead of reflecting the person")
+    wrong = _misattributed(text, user_turns)
+    if wrong:
+        problems.append(f"gives the PM a feeling they said of someone else ({', '.join(wrong)})")
+    coded = analyse(text, previous=user_turns[-1] if user_turns else "")
+    if coded.behaviour != "reflection" or coded.reflection != "complex":
+        problems.append("adds no meaning or feeling (the learned coder reads it as "
+                        f"{coded.reflection or coded.behaviour})")
+    return problems
