@@ -233,6 +233,8 @@ def listening_turn(
         result["regenerated"] = max(0, result["regenerated"] - 1)
     reflection = said_back
     if drafted_reflection:  # a wider tier goes further than the program: MITI's 2:1, complex
+        if said_back.text.startswith("It sounds like") and drafted_reflection.startswith("It sounds like you"):
+            drafted_reflection = "Maybe you" + drafted_reflection[len("It sounds like you"):]
         reflection = Reflection(text=f"{said_back.text} {drafted_reflection}", kind="complex", fact=said_back.fact)
         result["reflection_by"] = "program+model"
     result.update({"question": question, "anchor": anchor, "reflection": reflection.text,

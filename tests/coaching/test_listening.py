@@ -399,3 +399,13 @@ def test_a_clause_joined_by_and_is_its_own_fact_and_a_temporal_yet_is_no_contras
     assert "contrast" not in kinds
     both = replay(["I like the plan, but the team, honestly, is tired."]).of_kind("contrast")[0]
     assert both.text == "you like the plan, but the team, honestly, is tired"
+
+
+def test_a_restatement_keeps_braces_and_reads_only_a_first_person_only_as_lonely():
+    braces = ["Our template says {customer_name} in every renewal email again."]
+    r = program_reflection(replay(braces), braces)
+    assert "{customer_name}" in r.text
+    few = ["We only have two engineers on the payments team."]
+    assert "lonely" not in program_reflection(replay(few), few).text
+    alone = ["I feel like I'm the only one who has looked at the trial data."]
+    assert "lonely" in program_reflection(replay(alone), alone).text

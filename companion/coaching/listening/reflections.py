@@ -331,7 +331,7 @@ _CUES: list[tuple[re.Pattern[str], str, str]] = [
      "any", ", and the clock is running"),
     (re.compile(r"\b(?:already|announced|promised|publicly|on stage|told the board)\b", re.I),
      "them", ", and now others are counting on it"),
-    (re.compile(r"\b(?:only|nobody else|no one else|alone)\b", re.I),
+    (re.compile(r"\b(?:the only one|on your own|alone|by yourself)\b", re.I),
      "you", ", and that may feel lonely"),
     (re.compile(r"\b(?:only|nobody else|no one else)\b", re.I),
      "them", ", which leaves a lot resting on very little"),
@@ -367,7 +367,7 @@ def _restatement(state: ConversationState, user_turns: list[str]) -> Reflection 
     frames.append((", to start with, {}" if state.turns == 1 else " there's also this: {}", "simple"))
     for frame, kind in frames:
         for text in clauses[0][0]:
-            line = f"So{frame.format(text)}."
+            line = f"So{frame.replace('{}', text)}."  # not format(): the PM's text may hold braces
             if not parrots(line, user_turns) and not _MODAL.search(line):
                 return Reflection(text=_capital(line), kind=kind, fact=None)
     return None
