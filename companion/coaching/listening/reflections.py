@@ -280,7 +280,7 @@ def _clauses(state: ConversationState) -> list[tuple[list[str], str]]:
         last = anchor.split()[-1].lower()
         verb = next((t for t in doc if t.lower_ == last), None)
         while verb is not None and not (verb.pos_ in {"VERB", "AUX"} and verb.dep_ in {"ROOT", "conj"}):
-            verb = None if verb.head is verb else verb.head
+            verb = None if verb.head.i == verb.i else verb.head  # a root that is no verb: none
         if verb is None:
             continue
         subject = next((c for c in verb.children if c.dep_ in {"nsubj", "nsubjpass", "expl"}), None)
