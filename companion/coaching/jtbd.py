@@ -12,7 +12,7 @@ from companion.coaching import bank
 from companion.coaching.generate import Slot, write_questions
 from companion.coaching.guard import question_problems
 from companion.coaching.listening.grammar import grammar_problems
-from companion.coaching.listening.retrieval import MIN_SCORE
+from companion.coaching.listening.retrieval import MIN_DENSE
 from companion.coaching.probes import probe_problems
 from companion.coaching.prompts import load_prompt
 from companion.coaching.schemas import (
@@ -232,8 +232,7 @@ def _sources(knowledge: Knowledge | None, inputs: JTBDInputs) -> list[SourceRef]
         return []
     refs: dict[tuple[str, int], SourceRef] = {}
     for p in found:
-        score = getattr(p, "score", None)
-        if score is not None and score < MIN_SCORE:
+        if (p.dense or 0.0) < MIN_DENSE:  # close in meaning, not only top-ranked
             continue
         key = (p.path, p.line_start)
         if key not in refs and len(refs) < 2:

@@ -297,7 +297,7 @@ def _citation(knowledge: Knowledge | None, theme: _Theme, reading: Reading,
     """The best passage about this theme that clears the floor and is not cited yet."""
     if knowledge is None or theme.issue is None:
         return None
-    from companion.coaching.listening.retrieval import MIN_SCORE, MIN_SHARED
+    from companion.coaching.listening.retrieval import MIN_DENSE, MIN_SHARED
     from companion.coaching.mentee import content_words as words_of
 
     try:
@@ -307,7 +307,7 @@ def _citation(knowledge: Knowledge | None, theme: _Theme, reading: Reading,
         return None
     for p in hits:
         key = (p.path, p.line_start)
-        if key in cited or (getattr(p, "score", 0.0) or 0.0) < MIN_SCORE:
+        if key in cited or (p.dense or 0.0) < MIN_DENSE:  # close in meaning, not only top-ranked
             continue
         shared = words_of(p.text[:1500])
         # Relevant to this theme, not only to the situation at large.

@@ -270,11 +270,11 @@ def socratic_turn(
     tier = session.tier
     yield Status("looking through your notes and the library…")
     passages = session.retrieve(retrieval.conversation_query(state, user_turns))
-    usable = retrieval.relevant(passages, state)
+    invited = wants_advice(text) or (session.offered_advice and bool(_YES.match(text)))
+    usable = retrieval.relevant(passages, state, whole_conversation=invited)
     if cancel is not None and cancel.is_set():
         yield Done(session._cancelled("", passages, started))
         return
-    invited = wants_advice(text) or (session.offered_advice and bool(_YES.match(text)))
     if invited:
         session.offered_advice = False
         yield from advice_turn(session, state, passages, usable, started, cancel, user_turns)

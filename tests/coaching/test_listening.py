@@ -239,8 +239,25 @@ def test_retrieval_uses_the_conversation_and_keeps_a_floor():
     assert "skip-level" in query and "SSO" in query  # the earlier turn is part of the query
     near = passage(1, "Before a scope cut, check which accounts need SSO and tell your skip-level early.")
     far = passage(2, "Pricing tiers follow the value metric.")
-    low = passage(3, "Tell your skip-level which accounts need SSO.").model_copy(update={"score": 0.1})
-    assert retrieval.relevant([near, far, low], state) == [near]
+    low = passage(3, "Tell your skip-level which accounts need SSO.").model_copy(update={"dense": 0.1})
+    lexical_only = passage(4, "Tell your skip-level which accounts need SSO.").model_copy(update={"dense": None})
+    assert retrieval.relevant([near, far, low, lexical_only], state) == [near]
+
+
+def test_a_passage_sharing_only_counts_and_dates_with_the_message_is_not_cited():
+    # The fused rank put "Timing near a launch" (about letting someone go) first for an
+    # accessibility audit: it shared "date" and "five" with the conversation, nothing more.
+    turns = ["We're bidding on a city council tender due in five weeks.",
+             "An audit found 41 accessibility failures in the booking flow, most of them in the date picker."]
+    state = replay(turns)
+    timing = passage(1, "Five weeks before a launch, a date is hard to move; letting someone go then costs the team.")
+    audit = passage(2, "An accessibility audit lists failures by severity; fix the booking blockers first.")
+    assert retrieval.relevant([timing, audit], state) == [audit]
+    # Advice draws on the whole conversation: "tender" was said a turn earlier.
+    state = update(state, "What would you do?")
+    tender = passage(3, "A public tender scores accessibility; ask the council how they weigh it.")
+    assert retrieval.relevant([tender], state) == []
+    assert retrieval.relevant([tender], state, whole_conversation=True) == [tender]
 
 
 def test_the_session_searches_with_the_whole_conversation():
@@ -409,3 +426,10 @@ def test_a_restatement_keeps_braces_and_reads_only_a_first_person_only_as_lonely
     assert "lonely" not in program_reflection(replay(few), few).text
     alone = ["I feel like I'm the only one who has looked at the trial data."]
     assert "lonely" in program_reflection(replay(alone), alone).text
+
+
+def test_a_message_without_a_verb_is_reflected_without_hanging():
+    # The clause search climbed from the anchor to a verb; a verbless message's root is a noun.
+    for turns in (["Budget cuts, layoffs, a new VP."], ["Dana.", "Dana, my manager, again."]):
+        r = program_reflection(replay(turns), turns)
+        assert r.text

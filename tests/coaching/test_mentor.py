@@ -122,9 +122,9 @@ def test_each_passage_is_cited_at_most_once_and_only_when_relevant():
     assert result.themes[0].source is not None and result.themes[0].source.path == "article-1.md"
 
 
-def test_a_passage_below_the_score_floor_is_not_cited():
+def test_a_passage_below_the_similarity_floor_is_not_cited():
     low = passage(1, "Saying yes to every request from sales fills the roadmap with promises.")
-    low.score = 0.1
+    low.dense = 0.1  # a top rank (score) is no floor: the best hit of an unrelated search ranks first
     result, _ = build_prompts(AMARA, provider=None, knowledge=FakeKnowledge([low]))
     assert not any(t.source for t in result.themes) and result.sources == []
 

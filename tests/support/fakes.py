@@ -8,7 +8,7 @@ from companion.knowledge.models import ActionItem, IndexStatus, Passage
 def passage(n: int, text: str = "Ask what the report needs and agree clear expectations in writing.",
             title: str = "Running one-on-ones", heading: str = "Carrying items forward") -> Passage:
     return Passage(id=f"p{n}", text=text, source="corpus", path=f"article-{n}.md", title=title,
-                   heading=heading, line_start=10 * n, line_end=10 * n + 5, score=0.5)
+                   heading=heading, line_start=10 * n, line_end=10 * n + 5, score=0.5, dense=0.5)
 
 
 class FakeKnowledge:

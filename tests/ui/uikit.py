@@ -51,13 +51,13 @@ class UIKnowledge:
         self.passages = [
             Passage(id="n1", text=DANA_NOTE.split("## Onboarding revamp")[1][:300], source="notes",
                     path="dana.md", title="1:1 with Dana", heading="1:1 with Dana › Onboarding revamp",
-                    line_start=8, line_end=10, score=0.61, person=["Dana Lee"], date="2026-11-02"),
+                    line_start=8, line_end=10, score=0.61, dense=0.52, person=["Dana Lee"], date="2026-11-02"),
             Passage(id="a1", text=ARTICLE, source="notes", path="disagreeing.md",
                     title="Disagreeing with your manager", heading="Find the shared goal",
-                    line_start=3, line_end=6, score=0.55),
+                    line_start=3, line_end=6, score=0.55, dense=0.47),
             Passage(id="n2", text="Dana to share the scope doc", source="notes", path="dana.md",
                     title="1:1 with Dana", heading="1:1 with Dana › Actions", line_start=14,
-                    line_end=16, score=0.40),
+                    line_end=16, score=0.40, dense=0.38),
         ]
         self.items = [
             ActionItem(text="Dana to share the scope doc with design", done=False, person="Dana Lee",

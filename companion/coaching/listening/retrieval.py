@@ -11,10 +11,21 @@ from companion.coaching.listening.words import content_lemmas
 if TYPE_CHECKING:
     from companion.knowledge.models import Passage
 
-MIN_SCORE = 0.25
-"""Cosine similarity below which a passage is not cited (MiniLM: unrelated text scores < 0.2)."""
 MIN_SHARED = 2
-"""Content words a cited passage must share with the conversation."""
+"""Content words a mentor prompt's passage must share with the theme and the note."""
+MIN_DENSE = 0.25
+"""Cosine similarity (MiniLM) to the query below which a passage is not cited. The fused
+`score` cannot be a floor: it is a rank, normalised so that the best hit scores near 1 however
+unrelated it is."""
+# Words any article and any message use, so sharing one says nothing about the topic: counts,
+# units of time, light verbs and nouns.
+_GENERIC = {
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "first", "last",
+    "final", "day", "week", "month", "quarter", "year", "date", "time", "today", "tomorrow",
+    "new", "good", "big", "people", "team", "plan", "thing", "way", "problem", "question", "page",
+    "look", "keep", "come", "ask", "far", "own", "use", "see", "work", "show", "list", "start", "end",
+    "put", "turn", "leave", "let", "talk", "say", "make", "open", "cover", "take", "give", "get",
+}
 
 
 def conversation_query(state: ConversationState, recent_user_turns: list[str]) -> str:
@@ -33,14 +44,23 @@ def shared_words(passage_text: str, state: ConversationState) -> set[str]:
     return content_lemmas(parse(passage_text[:1500])) & set(state.seen)
 
 
-def relevant(passages: list[Passage], state: ConversationState) -> list[Passage]:
-    """The passages that clear the floor, best first."""
+def topical(words: set[str]) -> set[str]:
+    """The words of `words` that say what a text is about: no counts, dates or light words."""
+    return {w for w in words if w not in _GENERIC and not w.isdigit()}
+
+
+def relevant(passages: list[Passage], state: ConversationState, *, whole_conversation: bool = False) -> list[Passage]:
+    """The passages close in meaning to the query that share a topical word with the latest
+    message (with anything said, for advice that draws on the whole conversation), best first.
+    On our 75 listening turns, labelled by hand, this cites 33 passages where the fused rank
+    cited 75, precision 0.48 against 0.28 (docs in the README)."""
+    said = set(state.seen) if whole_conversation else content_lemmas(parse(state.latest))
+    wanted = topical(said)
     out = []
     for p in passages:
-        score = getattr(p, "score", 0.0) or 0.0
-        if score < MIN_SCORE:
+        if p.dense is None or p.dense < MIN_DENSE:
             continue
-        if len(shared_words(p.text, state)) < MIN_SHARED:
+        if not topical(content_lemmas(parse(p.text[:1500]))) & wanted:
             continue
         out.append(p)
     return out
