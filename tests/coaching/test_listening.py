@@ -237,11 +237,13 @@ def test_retrieval_uses_the_conversation_and_keeps_a_floor():
     state = replay(SSO)
     query = retrieval.conversation_query(state, SSO)
     assert "skip-level" in query and "SSO" in query  # the earlier turn is part of the query
-    near = passage(1, "Before a scope cut, check which accounts need SSO and tell your skip-level early.")
+    near = passage(1, "Before a scope cut, check which accounts need SSO and tell your skip-level early.",
+                   title="Running one-on-ones", heading="Skip-level meetings")
     far = passage(2, "Pricing tiers follow the value metric.")
-    low = passage(3, "Tell your skip-level which accounts need SSO.").model_copy(update={"dense": 0.1})
-    lexical_only = passage(4, "Tell your skip-level which accounts need SSO.").model_copy(update={"dense": None})
-    assert retrieval.relevant([near, far, low, lexical_only], state) == [near]
+    low = near.model_copy(update={"dense": 0.1})
+    lexical_only = near.model_copy(update={"dense": None})
+    off_topic = near.model_copy(update={"title": "Pricing", "heading": "Value metrics"})  # mentions, is not about
+    assert retrieval.relevant([near, far, low, lexical_only, off_topic], state) == [near]
 
 
 def test_a_passage_sharing_only_counts_and_dates_with_the_message_is_not_cited():
@@ -251,11 +253,13 @@ def test_a_passage_sharing_only_counts_and_dates_with_the_message_is_not_cited()
              "An audit found 41 accessibility failures in the booking flow, most of them in the date picker."]
     state = replay(turns)
     timing = passage(1, "Five weeks before a launch, a date is hard to move; letting someone go then costs the team.")
-    audit = passage(2, "An accessibility audit lists failures by severity; fix the booking blockers first.")
+    audit = passage(2, "An accessibility audit lists failures by severity; fix the booking blockers first.",
+                    title="Accessibility audits", heading="Reading the failures")
     assert retrieval.relevant([timing, audit], state) == [audit]
     # Advice draws on the whole conversation: "tender" was said a turn earlier.
     state = update(state, "What would you do?")
-    tender = passage(3, "A public tender scores accessibility; ask the council how they weigh it.")
+    tender = passage(3, "A public tender scores accessibility; ask the council how they weigh it.",
+                     title="Public tenders")
     assert retrieval.relevant([tender], state) == []
     assert retrieval.relevant([tender], state, whole_conversation=True) == [tender]
 

@@ -31,7 +31,8 @@ MESSAGE = "My manager wants me to cut scope on the onboarding revamp and I disag
 SCOPE = passage(1, "Agree in writing what is dropped from the onboarding revamp when your manager "
                    "asks you to cut scope.", title="Scope cuts")
 ONE_ON_ONES = passage(2, "Share the trade-off with your manager early: name the scope you would cut "
-                         "and what the onboarding work loses.", title="Managing up")
+                         "and what the onboarding work loses.", title="Managing up",
+                       heading="Trade-offs with your manager")
 UNRELATED = passage(3, "Pricing tiers should follow the value metric customers pay for.", title="Pricing")
 
 
