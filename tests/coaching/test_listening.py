@@ -437,3 +437,36 @@ def test_a_message_without_a_verb_is_reflected_without_hanging():
     for turns in (["Budget cuts, layoffs, a new VP."], ["Dana.", "Dana, my manager, again."]):
         r = program_reflection(replay(turns), turns)
         assert r.text
+
+
+def test_what_is_untold_and_not_knowing_what_to_do_are_said_back_in_plain_english():
+    # Said back before: "So him is still in the dark about this" and "you're fairly sure that
+    # what to do about the on-call load".
+    untold = ["Lukas used to come to our one-on-ones with a list of topics.",
+              "I haven't told him why I said no, only that it wasn't the right time."]
+    r = program_reflection(replay(untold), untold)
+    assert "he is still in the dark about why you said no" in r.text
+    stuck = ["Four people now cover an on-call rotation that used to have seven, and pages doubled.",
+             "I don't know what to do about the on-call load."]
+    state = replay(stuck)
+    assert not state.of_kind("claim", new=True)
+    r = program_reflection(state, stuck)
+    assert "stuck on what to do about the on-call load" in r.text and "sure" not in r.text
+
+
+def test_a_message_with_nothing_to_anchor_on_gets_a_question_about_this():
+    state = replay(["Yes. That."])
+    _, _, anchors = asking.choose_type(state, [])
+    assert anchors == ["this"]
+
+
+def test_someone_else_s_feeling_and_the_data_s_claim_are_theirs_not_the_pm_s():
+    team = replay(["My team is exhausted."])
+    assert not team.of_kind("feeling")  # the team's, not the PM's
+    assert "your team is exhausted" in program_reflection(team, ["My team is exhausted."]).text
+    data = ["Our COO told the board the new reporting module is a hit.",
+            "The data says 6 percent of accounts used it more than once."]
+    r = program_reflection(replay(data), data)
+    assert r.text.startswith("According to the data, 6 percent") and "sees it" not in r.text
+    torn = ["I'm torn between a quarter on the billing rewrite and the features sales keeps asking for."]
+    assert "torn between a quarter" in program_reflection(replay(torn), torn).text

@@ -107,7 +107,7 @@ def choose_type(state: ConversationState, covered: list[str]) -> tuple[str, str,
     anchors = _dedupe([*preferred, *pool, *state.anchors])
     if qtype == "alternate_viewpoints":
         anchors = [a for a in anchors if a in people or _is_person_phrase(a)] or ["someone else involved"]
-    return qtype, why, anchors[:5] or ["what you just described"]
+    return qtype, why, anchors[:5] or ["this"]  # "What might follow from this?"
 
 
 def _is_person_phrase(anchor: str) -> bool:

@@ -66,7 +66,9 @@ def _render(fact: Fact) -> str | None:
         if d.get("verb") in {"tell", "mention", "share", "raise", "explain", "inform", "warn",
                              "flag", "admit", "email", "show", "bring"} and d.get("whom"):
             about = d.get("about") or "this"
-            return f"{_clean(d['whom'])} is still in the dark about {_clean(about)}"
+            whom = _clean(d["whom"])
+            be = "are" if whom in {"they", "you"} else "is"
+            return f"{whom} {be} still in the dark about {_clean(about)}"
         from companion.coaching.listening.words import gerund
 
         if d.get("verb") and d.get("rest"):
@@ -75,7 +77,11 @@ def _render(fact: Fact) -> str | None:
     if fact.kind == "feeling":
         about = _clean(d.get("about", ""))
         feeling = d.get("feeling", fact.text)
+        if feeling == "stuck" and about:  # "I don't know what to do about X"
+            return f"part of you feels stuck on {about}"
         if about:
+            if about.startswith("between "):  # "torn between X and Y"
+                return f"part of you is {feeling} {about}"
             about = re.sub(r"^(?:about|that|of|by|with|because|since)\s+", "", about)
             clause = any(t.pos_ in {"VERB", "AUX"} for t in parse(about))
             return f"part of you is {feeling} {'that' if clause else 'about'} {about}"
@@ -123,7 +129,9 @@ def _render(fact: Fact) -> str | None:
                 return f"{who} {be} pushing you {said[4:]}"
             if said.startswith("to "):
                 return f"{who} {be} pushing {said}"
-            return f"as {who} see{'' if who.endswith('s') else 's'} it, {said}"
+            if _ROLE.search(who) or who[:1].isupper() or who in {"he", "she", "they"}:
+                return f"as {who} see{'' if who.endswith('s') else 's'} it, {said}"
+            return f"according to {who}, {said}"  # "the data says ...": no one's view
         return f"you're fairly sure that {_clean(fact.text)}" if d.get("verb") != "certain" else None
     if fact.kind == "number":
         return None  # a bare number says little on its own; questions take these up
@@ -156,8 +164,8 @@ _MODAL = re.compile(r"\byou (?:should|must|ought|need to|have to)\b", re.IGNOREC
 def _lead(body: str, kind: str, turn: int) -> str:
     if body.startswith("on one hand"):
         return "On one hand" + body[len("on one hand"):] + "."
-    if body.startswith("as "):  # "As your lead sees it, ..." needs no "It sounds like" before it
-        return "As" + body[2:] + "."
+    if body.startswith(("as ", "according to ")):  # "As your lead sees it, ..." needs no lead-in
+        return body[:1].upper() + body[1:] + "."
     leads = ["So", "It sounds like", "It seems"]
     lead = leads[turn % len(leads)]
     return f"{lead} {body}."
@@ -196,8 +204,11 @@ def program_reflection(state: ConversationState, user_turns: list[str]) -> Refle
         # Link the new fact to an earlier decision or worry: that is adding meaning.
         link = next((f for f in reversed(earlier) if f.kind in {"decision", "feeling", "value"}), None)
         if kind == "simple" and link is not None and link.anchor and link.anchor.lower() not in text.lower():
-            text = text[:-1] + f", on top of {_lower_first(link.anchor)}."
+            joint = "which weighs on the call about" if link.kind == "decision" else "on top of"
+            text = text[:-1] + f", {joint} {_lower_first(link.anchor)}."
             kind = "complex"
+        elif body.startswith("according to"):  # what the data says puts no one in the middle
+            text = text[:-1] + ", which gives you something concrete to go on."
         elif kind == "simple" and fact.kind in _STAKES and not _said_a_feeling(user_turns):
             # MITI's complex reflection: a tentative guess at what the fact means to the person.
             text = text[:-1] + _STAKES[fact.kind] + "."
@@ -325,8 +336,9 @@ _CUES: list[tuple[re.Pattern[str], str, str]] = [
      "any", ", which is quite a shift from how it was"),
     (re.compile(r"\bnever (?:worked|met|spoken|talked)\b", re.I),
      "any", ", so that relationship starts from scratch"),
-    (re.compile(r"\b(?:is|are|was|were) (?:furious|angry|upset|frustrated|unhappy)\b", re.I),
-     "them", ", and that pressure lands on you"),
+    (re.compile(r"\b(?:is|are|was|were) (?:furious|angry|upset|frustrated|unhappy|exhausted|tired|stressed|"
+                r"burned out|burnt out)\b", re.I),
+     "them", ", and that weighs on you too"),
     (re.compile(r"\b(?:needs? an answer|deadline|in (?:\w+ )?(?:days|weeks))\b", re.I),
      "any", ", and the clock is running"),
     (re.compile(r"\b(?:already|announced|promised|publicly|on stage|told the board)\b", re.I),
@@ -355,7 +367,7 @@ def _restatement(state: ConversationState, user_turns: list[str]) -> Reflection 
         for pattern, who, tail in _CUES:
             said = [text for text in texts if pattern.search(text)]  # the cue stays in what is said
             if who in {"any", whose} and said:
-                frames.append((" {}" + tail, "complex" if "feel" in tail or "pressure" in tail else "simple"))
+                frames.append((" {}" + tail, "complex" if "feel" in tail or "weighs" in tail else "simple"))
                 clauses = [(said, whose)]
                 break
         if frames:

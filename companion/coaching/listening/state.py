@@ -118,6 +118,9 @@ def _span_text(tokens: Iterable[Token]) -> str:
     return text
 
 
+_OBJECT_TO_SUBJECT = {"him": "he", "her": "she", "them": "they", "me": "you", "us": "you"}
+
+
 def _subtree(t: Token, *, drop: Container[int] = ()) -> list[Token]:
     return [x for x in t.subtree if x.i not in drop]
 
@@ -205,15 +208,41 @@ def _facts(doc: Doc, turn: int) -> list[Fact]:
                     rest = [x for x in rest if x.i > t.i and x.lower_ not in {"yet", "still"}]
                     whom = next((c for c in t.children if c.dep_ in {"dobj", "dative"}), None)
                     about = next((c for c in t.children if c.dep_ == "prep" and c.lower_ == "about"), None)
+                    # "I haven't told him why I said no, only that ...": what is untold is the
+                    # wh-clause, up to its first comma.
+                    told = next((c for c in t.children if c.dep_ == "ccomp"
+                                 and c.left_edge.lower_ in {"why", "what", "how", "that", "whether"}), None)
+                    told_words = []
+                    for x in (told.subtree if told is not None else []):
+                        if x.is_punct:
+                            break
+                        told_words.append(x)
                     said = [x for x in _subtree(t, drop=joined) if not (x.head == t and x.dep_ in {"intj", "punct"})
                             and not (x.head == t and x.dep_ == "advmod" and x.i < t.i)]
                     add("not_yet", said, sent, anchor=_anchor_in(rest, doc),
                         verb=lemma,
-                        whom=_span_text(_chunk_of(whom, doc) or [whom]) if whom is not None else "",
-                        about=_span_text(_subtree(about)[1:]) if about is not None else "",
+                        whom=_OBJECT_TO_SUBJECT.get(whom.lower_, "") if whom is not None and whom.pos_ == "PRON"
+                        else _span_text(_chunk_of(whom, doc) or [whom]) if whom is not None else "",
+                        about=_span_text(_subtree(about)[1:]) if about is not None
+                        else _span_text(told_words) if told_words else "",
                         rest=_span_text(rest))
+            # Not knowing what to do is being stuck: "I don't know what to do about the load",
+            # "I have no idea how to tell her". (Not a claim of certainty.)
+            stuck_on = None
+            if lemma == "know" and _negated(t) and _first_person(t):
+                stuck_on = next((c for c in t.children if c.dep_ in {"xcomp", "ccomp"}), None)
+            elif t.lower_ == "idea" and any(c.lower_ == "no" for c in t.children) and _first_person(t.head):
+                stuck_on = next((c for c in t.children if c.dep_ in {"relcl", "acl"}), None)
+            if stuck_on is not None and stuck_on.left_edge.lower_ in {"what", "how", "whether", "who", "where", "when"}:
+                clause = [x for x in stuck_on.subtree if not x.is_punct]
+                add("feeling", [t], sent, anchor=_anchor_in(clause, doc), feeling="stuck",
+                    about=_span_text(clause))
             # Feelings the PM named.
-            if lemma in FEELINGS or t.lower_ in FEELINGS:  # noqa: SIM102 - the two tests read as two rules
+            # "My team is exhausted" is the team's feeling, not the PM's.
+            holder = next((c for c in (t.head if t.dep_ in {"acomp", "attr"} else t).children
+                           if c.dep_ in {"nsubj", "nsubjpass"}), None)
+            someone_else = holder is not None and holder.lower_ not in {"i", "we", "i'm", "we're"}
+            if (lemma in FEELINGS or t.lower_ in FEELINGS) and not someone_else:  # noqa: SIM102 - the two tests read as two rules
                 if t.pos_ in {"ADJ", "VERB", "NOUN"} and (
                     _first_person(t) or _first_person(t.head) or t.head.lower_ in {"feel", "am", "'m"}
                     or any(x.lower_ in {"i", "i'm", "me", "my"} for x in sent)
@@ -257,7 +286,7 @@ def _facts(doc: Doc, turn: int) -> list[Fact]:
                 before = [x for x in t.head.subtree if x.i < t.i and x.dep_ != "punct"]
                 add("value", before, sent, anchor=_anchor_in(before, doc))
             # Claims: another person's view, or the PM's own certainty.
-            if lemma in _CLAIM_VERBS and t.pos_ == "VERB":
+            if lemma in _CLAIM_VERBS and t.pos_ == "VERB" and not (lemma == "know" and _negated(t)):
                 subj = next((c for c in t.children if c.dep_ == "nsubj"), None)
                 comp = next((c for c in t.children if c.dep_ in {"ccomp", "xcomp"}), None)
                 if subj is not None and comp is not None and subj.lower_ not in {"you"}:
