@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from companion.coaching.listening.asking import TAIL, escape
+from companion.coaching.listening.reflections import cut_off, first_sentences
 from companion.coaching.listening.retrieval import shared_words
 from companion.coaching.listening.state import ConversationState
 from companion.coaching.prompts import load_prompt
@@ -129,7 +130,11 @@ def advise(provider: Provider, state: ConversationState, passages: list[Passage]
             temperature=temperature, max_tokens=200,
         )
         for p in got.points:
-            text = " ".join(p.text.split())
+            # The first sentence: past it a small model drifts ("Some habits help: ...") or
+            # runs out of tokens mid-word ("... that the team's K.").
+            text = first_sentences(" ".join(p.text.split()), 1)[0]
+            if cut_off(text):
+                continue
             source = usable[p.source - 1] if 0 < p.source <= len(usable) else None
             fact = p.fact if p.fact and p.fact.lower() in text.lower() else next(
                 (f for f in facts if f.lower() in text.lower()), "")

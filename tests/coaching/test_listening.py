@@ -470,3 +470,20 @@ def test_someone_else_s_feeling_and_the_data_s_claim_are_theirs_not_the_pm_s():
     assert r.text.startswith("According to the data, 6 percent") and "sees it" not in r.text
     torn = ["I'm torn between a quarter on the billing rewrite and the features sales keeps asking for."]
     assert "torn between a quarter" in program_reflection(replay(torn), torn).text
+
+
+def test_an_advice_point_keeps_its_first_sentence_and_a_cut_off_one_is_dropped():
+    from companion.coaching.advice import advise, facts_for_advice
+
+    state = replay(["Tobias owns the payments migration and has missed three sprint goals in a row.",
+                    "What would you do? Tell me what to do about Tobias."])
+    fact = facts_for_advice(state)[0]
+    library = passage(1, "Ask for the last specific instance of a missed goal and what got in the way of it; "
+                      "decide nothing before you have heard it.")
+    good = (f"For {fact}, ask for the last specific instance of a missed goal and what got in the way. "
+            "Some habits help: name it.")
+    cut = f"For {fact}, ask what got in the way of the last specific instance for the team's K."
+    provider = ScriptedProvider([{"points": [{"fact": fact, "text": good, "source": 1},
+                                             {"fact": fact, "text": cut, "source": 1}]}])
+    got = advise(provider, state, [library], temperature=0.3)
+    assert len(got.points) == 1 and "Some habits" not in got.points[0] and "K." not in got.points[0]

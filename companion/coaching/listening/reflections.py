@@ -404,6 +404,13 @@ def _anchor_reflection(state: ConversationState, user_turns: list[str]) -> Refle
 # A draft that hit its length cap ends on a word that cannot end a sentence ("... by a .").
 _CUT_OFF = re.compile(r"\b(?:a|an|the|to|of|by|and|or|but|with|for|in|on|at|as|your|their|his|her|its|"
                       r"this|that|which|who|more|than|is|are|was|were|be)\s*[.,;:]*\s*$", re.IGNORECASE)
+
+
+def cut_off(text: str) -> bool:
+    """True when the text stops mid-sentence: on a word that cannot end one, or a lone capital."""
+    return bool(_CUT_OFF.search(text) or re.search(r"\b[A-Z][.,;:]*\s*$", text.strip()))
+
+
 _THIRD = re.compile(r"\b(the user|the person|the pm|the client|the coachee|they said)\b", re.I)
 _COACH_WORDS = {"sound", "sounds", "seem", "seems", "feel", "feeling", "hear", "hearing", "hand",
                 "yet", "part", "weigh", "weighs", "weighing", "matter", "matters", "torn", "pull",
