@@ -39,7 +39,10 @@ def grammar_problems(question: str, user_text: str = "") -> list[str]:
     root = next((t for t in doc if t.dep_ == "ROOT"), doc[0])
     if root.pos_ not in {"VERB", "AUX"} and not _verb_with_pronoun_subject(doc):
         problems.append(f"no main verb (the parse's root is {root.pos_.lower()} {root.text!r})")
-    last = doc[-2] if len(doc) > 1 else doc[0]
+    if len(doc) > 1 and doc[-2].is_punct and doc[-2].text in {",", ";", ":", "-"}:
+        problems.append(f"ends on {doc[-2].text!r}")  # "... in the future, or,?"
+    words_ = [t for t in doc[:-1] if not t.is_punct]
+    last = words_[-1] if words_ else doc[0]
     if last.pos_ in {"DET", "ADP", "CCONJ", "SCONJ", "PART"} or last.tag_ == "PRP$" or (
         last.lower_ in _DANGLING
     ):
