@@ -212,7 +212,7 @@ def listening_turn(
             # other tiers keep the first sentence, where a small model has not yet drifted.
             for drafted in dict.fromkeys(first_sentences(got.reflection, SLOTS[tier]["reflections"])):
                 r_problems = reflection_problems(drafted, state, user_turns) or \
-                    added_problems(drafted, said_back.text, user_turns, examples)
+                    added_problems(drafted, said_back.text, state, user_turns, examples)
                 if not r_problems:
                     drafted_reflection = drafted
                     break

@@ -192,7 +192,7 @@ def test_the_tiny_schema_forces_the_stem_and_an_anchor_from_the_enum():
 
 def test_small_and_large_tiers_let_the_model_write_the_reflection_under_the_guard():
     state = replay(SSO)
-    good = {"reflection": "It sounds like that puts you in a hard spot with your VP.",
+    good = {"reflection": "Part of you is afraid of how your skip-level will take it.",
             "anchor": "your skip-level",
             "question": "How might your skip-level take the news about those three accounts?"}
     said_back = program_reflection(state, SSO).text
@@ -341,8 +341,8 @@ def test_a_program_reflection_guesses_what_a_fact_may_mean_unless_the_pm_named_a
 
 def test_the_large_tier_keeps_two_reflection_sentences_and_small_keeps_one():
     state = replay(SSO)
-    two = ("It sounds like that puts you in a hard spot with your VP. "
-           "Part of you wants to ship, and part of you knows those accounts will not come along.")
+    two = ("Part of you is afraid of how your skip-level will take it. "
+           "On one hand you want to ship, and yet those accounts matter to you.")
     said_back = program_reflection(state, SSO).text
     for tier, want in (("small", two.split(". ")[0] + "."), ("large", two)):
         provider = ScriptedProvider([{"reflection": two, "anchor": "your skip-level",
@@ -358,6 +358,8 @@ def test_the_large_tier_keeps_two_reflection_sentences_and_small_keeps_one():
     ("You're feeling exhausted, and it's wearing on you.", "said of someone else (exhausted)"),
     ("You're looking at the rotation, the pages and the migration together.", "adds no meaning"),
     ("It sounds like you're the one who has to carry that news upward.", "copies an example"),
+    # qwen2.5-1.5b, 2026-12-05: about another turn, and words the PM never said
+    ("It sounds like you're weighing the cost and the benefits of the rotation.", "never said"),
 ])
 def test_a_model_reflection_that_analyses_misplaces_a_feeling_or_adds_nothing_is_not_added(reflection, problem):
     turns = ["My team is exhausted.",

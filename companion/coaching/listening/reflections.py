@@ -514,16 +514,36 @@ def _misattributed(text: str, user_turns: list[str]) -> list[str]:
     return wrong
 
 
-def added_problems(text: str, program: str, user_turns: list[str], examples: tuple[str, ...] = ()) -> list[str]:
-    """Why a model's reflection may not follow the program's ([] when it may): it must add a
-    meaning or a feeling, in words about the person, not say the program's sentence again or
-    copy an example of its prompt."""
+def added_problems(text: str, program: str, state: ConversationState, user_turns: list[str],
+                   examples: tuple[str, ...] = ()) -> list[str]:
+    """Why a model's reflection may not follow the program's ([] when it may): it must go
+    further on what the PM just said, add a meaning or a feeling in words about the person, and
+    not say the program's sentence again, bring in more than one word never said, or copy an
+    example of its prompt. Stricter than a reflection standing alone: the program's sentence
+    already says what is new, so an addition that wanders ("whether to upgrade or not") costs
+    more than it adds."""
     from companion.coaching.guard import shares_run
+    from companion.coaching.listening.state import FEELINGS
+    from companion.coaching.listening.words import content_lemmas
     from companion.coaching.questions import analyse
 
     problems = []
     if parrot_share(text, program) >= 0.6:
         problems.append("says again what the program's reflection said")
+    doc = parse(text)
+    said_feelings = {t.lower_ for t in parse(program) if t.lower_ in FEELINGS}
+    if said_feelings & {t.lower_ for t in doc}:
+        problems.append("names again the feeling the program's reflection said")
+    latest = content_lemmas(parse(state.latest)) - _COACH_WORDS
+    if not (content_lemmas(doc) - _COACH_WORDS) & latest:
+        problems.append("is not about what the PM just said")
+    seen = set(state.seen)
+    unknown = [t.text for t in doc if t.pos_ in {"NOUN", "VERB", "ADJ"} and not t.is_stop
+               and t.lemma_.lower() not in seen and t.lower_ not in _COACH_WORDS
+               and t.lemma_.lower() not in _COACH_WORDS
+               and t.lower_ not in FEELINGS]  # a feeling not yet named is what it may add
+    if len(unknown) > 1:
+        problems.append(f"brings in words the PM never said ({', '.join(unknown[:4])})")
     if any(shares_run(text, example) for example in examples):
         problems.append("copies an example of the prompt")
     if _ANALYSIS.search(text):
