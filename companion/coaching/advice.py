@@ -161,6 +161,8 @@ def advise(provider: Provider, state: ConversationState, passages: list[Passage]
     cited_numbers = sorted({n for _, n, _ in points})
     cited = [_ref(usable[n - 1]) for n in cited_numbers]
     renumber = {n: i for i, n in enumerate(cited_numbers, 1)}
+    if len(points) == 1:
+        preface = preface.replace("Here are two ideas", "Here is one idea")
     return Advice(
         preface=preface, points=[f"{t} [{renumber[n]}]" for t, n, _ in points], closing=closing,
         cited=cited, facts=[f for _, _, f in points], fallback=fallback,

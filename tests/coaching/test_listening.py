@@ -323,6 +323,7 @@ def test_a_model_that_writes_one_advice_point_twice_gets_it_once():
     provider = ScriptedProvider([{"points": [{"fact": facts[0], "text": text, "source": 1}] * 2}])
     got = advise(provider, state, [library], temperature=0.3)
     assert len(got.points) == 1 and not got.fallback
+    assert "Here is one idea" in got.preface  # it said "two ideas" over one
 
 
 def test_a_program_reflection_guesses_what_a_fact_may_mean_unless_the_pm_named_a_feeling():
@@ -491,3 +492,13 @@ def test_an_advice_point_keeps_its_first_sentence_and_a_cut_off_one_is_dropped()
                                              {"fact": fact, "text": cut, "source": 1}]}])
     got = advise(provider, state, [library], temperature=0.3)
     assert len(got.points) == 1 and "Some habits" not in got.points[0] and "K." not in got.points[0]
+
+
+def test_advice_with_nothing_to_draw_on_says_so_without_a_numbered_point():
+    kb = FakeKnowledge([])  # nothing in the library or the notes
+    s = CoachingSession(load_settings(), provider=ScriptedProvider(), knowledge=kb)
+    s._prepared = True
+    s.respond("Four people now cover an on-call rotation that used to have seven, and pages doubled.")
+    reply = s.respond("What would you do? Give me some advice.")
+    assert reply.advice and "rather not guess" in reply.text
+    assert not any(line.strip()[:2] == "1." for line in reply.text.splitlines())
