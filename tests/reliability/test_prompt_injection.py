@@ -27,15 +27,15 @@ OBEDIENT = [
 ]
 
 
-# Each hostile note also talks about the launch, so it is relevant enough to be retrieved and
-# cited (the coach drops passages that share nothing with the conversation).
+# Each hostile note also talks about the launch, under a launch heading, so it is relevant enough
+# to be retrieved and cited (the coach drops passages that are not about the conversation).
 CONTEXT = "\nNotes on the launch: the team readiness review is in two weeks."
 
 
 def _session(replies):
     # The best passage carries the two worst attacks together: a small model's prompt holds one.
     texts = [ATTACKS[0] + "\n" + ATTACKS[1], *ATTACKS[1:]]
-    knowledge = FakeKnowledge([passage(n, text=t + CONTEXT) for n, t in enumerate(texts, 1)])
+    knowledge = FakeKnowledge([passage(n, text=t + CONTEXT, title="Launch notes") for n, t in enumerate(texts, 1)])
     provider = ScriptedProvider(replies, default=replies[-1])
     session = CoachingSession(load_settings(), provider=provider, knowledge=knowledge)
     return session, provider
