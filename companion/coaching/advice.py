@@ -110,10 +110,10 @@ def advise(provider: Provider, state: ConversationState, passages: list[Passage]
         "Which of these fits your situation?"
     if not usable or not facts:
         return Advice(
-            preface=f"You asked what I would do about {about}. Nothing in your notes or the library "
-                    "is close enough to this to draw on, so I would rather not guess.",
-            points=["Add notes on it with `companion ingest`, or tell me more about the situation."],
-            closing="", fallback=True, facts=facts,
+            preface=f"You asked what I would do about {about}, and nothing in your notes or the library "
+                    "is close enough to this to draw on, so I would rather not guess: notes on it "
+                    "(`companion ingest`) or more about the situation would help.",
+            points=[], closing="", fallback=True, facts=facts,
         )
     prompt = load_prompt("advice")
     system, user = prompt.render(

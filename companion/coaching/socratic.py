@@ -348,9 +348,8 @@ def advice_turn(
         return
     # MI's order: show you heard the situation, then offer. The summary is the program's own.
     heard = summary_reflection(state, user_turns)
-    # With nothing to draw on, the one line left says what would help: it is not an idea to number.
-    points = [f"{i}. {p}" for i, p in enumerate(advice.points, 1)] if advice.cited else advice.points
-    lines = ([heard, ""] if heard else []) + [advice.preface, ""] + points
+    lines = ([heard, ""] if heard else []) + [advice.preface, ""] + [
+        f"{i}. {p}" for i, p in enumerate(advice.points, 1)]
     body = "\n".join(lines).strip()
     if advice.closing:
         body += f"\n\n**{advice.closing}**"

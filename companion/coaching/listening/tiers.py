@@ -11,8 +11,9 @@ Tier = Literal["tiny", "small", "large"]
 TIERS: tuple[str, ...] = ("tiny", "small", "large")
 
 def tier_for(model_name: str, settings: Settings | None = None) -> Tier:
-    """`tiny` (narrow slots), `small` (model writes reflections and whole questions) or `large`
-    (model writes the whole turn); `settings.tier` other than `auto` overrides the name."""
+    """`tiny` (narrow slots), `small` (model writes whole questions and a sentence that goes beyond
+    the program's reflection) or `large` (wider: two such sentences, longer questions);
+    `settings.tier` other than `auto` overrides the name."""
     chosen = getattr(settings, "tier", "auto") if settings is not None else "auto"
     if chosen in TIERS:
         return chosen  # type: ignore[return-value]
@@ -30,9 +31,9 @@ class Slots(TypedDict):
     """What one tier's model writes in a Socratic turn."""
 
     reflection: int | None
-    """Longest reflection the model writes (characters); None: the program writes it."""
+    """Longest reflection the model adds after the program's (characters); None: none."""
     reflections: int
-    """Most sentences of it kept: the large tier may reflect twice (simple, then complex)."""
+    """Most sentences of it kept: the large tier may add two (meaning, then feeling)."""
     question: Literal["tail", "whole"]
     """`tail`: the model ends a stem the program chose; `whole`: it writes the question."""
     tail_chars: NotRequired[int]
