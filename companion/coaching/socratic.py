@@ -208,8 +208,8 @@ def listening_turn(
         problems = question_problems_for(text, found, state=state, asked=asked,
                                          stem=stem if tier == "tiny" else "")
         if SLOTS[tier]["reflection"] and got.reflection and drafted_reflection is None:
-            # The large tier may reflect twice (a simple and a complex sentence: MITI's 2:1);
-            # other tiers keep the first sentence, where a small model has not yet drifted.
+            # After the program's sentence the large tier may add two (meaning, then feeling);
+            # the small tier keeps the first, where a small model has not yet drifted.
             for drafted in dict.fromkeys(first_sentences(got.reflection, SLOTS[tier]["reflections"])):
                 r_problems = reflection_problems(drafted, state, user_turns) or \
                     added_problems(drafted, said_back.text, state, user_turns, examples)
