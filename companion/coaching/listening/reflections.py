@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from companion.coaching.listening.nlp import parse
-from companion.coaching.listening.state import ConversationState, Fact
+from companion.coaching.listening.state import ConversationState, Fact, joined_clauses
 
 if TYPE_CHECKING:
     from spacy.tokens import Token
@@ -115,7 +116,7 @@ def _render(fact: Fact) -> str | None:
         who = d.get("who", "")
         if who and who != "you":
             who = _lower_first(_clean(who))
-            be = "are" if who.endswith("s") else "is"
+            be, sees = ("are", "see") if who.endswith("s") else ("is", "sees")
             if d.get("verb") in {"want", "push", "demand", "expect", "insist"} and d.get("action"):
                 return f"{who} {be} pushing to {_clean(d['action'])}"
             said = _clean(fact.text)
@@ -123,14 +124,13 @@ def _render(fact: Fact) -> str | None:
             if should:  # "thinks I should move to X": their view, not our advice
                 from companion.coaching.listening.words import gerund
 
-                return f"as {who} see{'' if who.endswith('s') else 's'} it, {gerund(should.group(1))}" \
-                       f"{should.group(2)} is the right move for you"
+                return f"as {who} {sees} it, {gerund(should.group(1))}{should.group(2)} is the right move for you"
             if said.startswith("you to "):  # "My VP wants us to ship ..." -> "pushing you to ship ..."
                 return f"{who} {be} pushing you {said[4:]}"
             if said.startswith("to "):
                 return f"{who} {be} pushing {said}"
             if _ROLE.search(who) or who[:1].isupper() or who in {"he", "she", "they"}:
-                return f"as {who} see{'' if who.endswith('s') else 's'} it, {said}"
+                return f"as {who} {sees} it, {said}"
             return f"according to {who}, {said}"  # "the data says ...": no one's view
         return f"you're fairly sure that {_clean(fact.text)}" if d.get("verb") != "certain" else None
     if fact.kind == "number":
@@ -184,6 +184,12 @@ _FEELING_SAID = re.compile(r"\b(?:feel|felt|worried|nervous|anxious|scared|afrai
                            r"exhausted|overwhelmed|upset|angry|torn|guilty|embarrassed|dread)\w*", re.I)
 
 
+def _joined_to(link: Fact) -> str:
+    """How a new fact bears on an earlier decision or worry, in words of ours."""
+    joint = "which weighs on the call about" if link.kind == "decision" else "on top of"
+    return f"{joint} {_lower_first(link.anchor or '')}"
+
+
 def _said_a_feeling(user_turns: list[str]) -> bool:
     """The PM named a feeling in the latest turn: say it back rather than guess another."""
     return bool(user_turns) and bool(_FEELING_SAID.search(user_turns[-1]))
@@ -204,8 +210,7 @@ def program_reflection(state: ConversationState, user_turns: list[str]) -> Refle
         # Link the new fact to an earlier decision or worry: that is adding meaning.
         link = next((f for f in reversed(earlier) if f.kind in {"decision", "feeling", "value"}), None)
         if kind == "simple" and link is not None and link.anchor and link.anchor.lower() not in text.lower():
-            joint = "which weighs on the call about" if link.kind == "decision" else "on top of"
-            text = text[:-1] + f", {joint} {_lower_first(link.anchor)}."
+            text = text[:-1] + f", {_joined_to(link)}."
             kind = "complex"
         elif body.startswith("according to"):  # what the data says puts no one in the middle
             text = text[:-1] + ", which gives you something concrete to go on."
@@ -254,7 +259,7 @@ _OBLIGED = re.compile(r"^you (?:need to|have to|must|should) (\w+)\b(.*)$")
 def _clause_variants(verb: Token) -> list[list[Token]]:
     """The clause of `verb`, whole and then with its trailing modifiers dropped one by one, the
     ones that carry a name or a number kept (a long clause said back in full is a copy)."""
-    joined = [c for c in verb.children if c.dep_ == "conj" and c.pos_ in {"VERB", "AUX"}]
+    joined = joined_clauses(verb)
     drop = {x.i for c in joined for x in c.subtree}
     # Other verbs joined by "and" are other clauses, with the comma and "and" before them.
     drop |= {c.i for c in verb.children if c.dep_ in {"cc", "intj"}
@@ -372,10 +377,8 @@ def _restatement(state: ConversationState, user_turns: list[str]) -> Reflection 
                 break
         if frames:
             break
-    if link is not None and link.kind == "decision":  # the new fact bears on the call: meaning
-        frames.append((" {}, which weighs on the call about " + _lower_first(link.anchor or ""), "complex"))
-    elif link is not None:
-        frames.append((" {}, on top of " + _lower_first(link.anchor or ""), "complex"))
+    if link is not None:  # the new fact bears on the call or the worry said before: meaning
+        frames.append((" {}, " + _joined_to(link), "complex"))
     frames.append((", to start with, {}" if state.turns == 1 else " there's also this: {}", "simple"))
     for frame, kind in frames:
         for text in clauses[0][0]:
@@ -435,6 +438,18 @@ def first_sentences(text: str, most: int) -> list[str]:
     return [" ".join(parts[:n]) for n in range(min(most, len(parts)), 0, -1)]
 
 
+def _unknown_words(text: str, state: ConversationState, allowed: Collection[str] = ()) -> list[str]:
+    """Nouns, verbs and adjectives of `text` the PM never said, the coach's own words (and
+    `allowed`) aside."""
+    seen = set(state.seen)
+    return [
+        tok.text for tok in parse(text)
+        if tok.pos_ in {"NOUN", "VERB", "ADJ"} and not tok.is_stop
+        and tok.lemma_.lower() not in seen and tok.lower_ not in _COACH_WORDS
+        and tok.lemma_.lower() not in _COACH_WORDS and tok.lower_ not in allowed
+    ]
+
+
 def invented_names(text: str, state: ConversationState) -> list[str]:
     """Names and numbers in `text` the PM never said ("delayed by another two weeks")."""
     seen = set(state.seen)
@@ -468,15 +483,8 @@ def reflection_problems(text: str, state: ConversationState, user_turns: list[st
         problems.append("advice")
     if parrots(t, user_turns):
         problems.append("parrots a sentence of the PM")
-    seen = set(state.seen)
-    doc = parse(t)
     invented = invented_names(t, state)
-    unknown = [
-        tok.text for tok in doc
-        if tok.pos_ in {"NOUN", "VERB", "ADJ"} and not tok.is_stop
-        and tok.lemma_.lower() not in seen and tok.lower_ not in _COACH_WORDS
-        and tok.lemma_.lower() not in _COACH_WORDS
-    ]
+    unknown = _unknown_words(t, state)
     if invented:
         problems.append(f"names what the PM never said ({', '.join(invented)})")
     elif len(unknown) > 3 * max(1, len(re.findall(r"[.!](?:\s|$)", t))):  # per sentence
@@ -537,11 +545,7 @@ def added_problems(text: str, program: str, state: ConversationState, user_turns
     latest = content_lemmas(parse(state.latest)) - _COACH_WORDS
     if not (content_lemmas(doc) - _COACH_WORDS) & latest:
         problems.append("is not about what the PM just said")
-    seen = set(state.seen)
-    unknown = [t.text for t in doc if t.pos_ in {"NOUN", "VERB", "ADJ"} and not t.is_stop
-               and t.lemma_.lower() not in seen and t.lower_ not in _COACH_WORDS
-               and t.lemma_.lower() not in _COACH_WORDS
-               and t.lower_ not in FEELINGS]  # a feeling not yet named is what it may add
+    unknown = _unknown_words(text, state, allowed=FEELINGS)  # a feeling not yet named is what it may add
     if len(unknown) > 1:
         problems.append(f"brings in words the PM never said ({', '.join(unknown[:4])})")
     if any(shares_run(text, example) for example in examples):

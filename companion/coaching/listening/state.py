@@ -121,6 +121,11 @@ def _span_text(tokens: Iterable[Token]) -> str:
 _OBJECT_TO_SUBJECT = {"him": "he", "her": "she", "them": "they", "me": "you", "us": "you"}
 
 
+def joined_clauses(verb: Token) -> list[Token]:
+    """The verbs joined to `verb` by "and": each heads another clause, another fact."""
+    return [c for c in verb.children if c.dep_ == "conj" and c.pos_ in {"VERB", "AUX"}]
+
+
 def _subtree(t: Token, *, drop: Container[int] = ()) -> list[Token]:
     return [x for x in t.subtree if x.i not in drop]
 
@@ -199,8 +204,7 @@ def _facts(doc: Doc, turn: int) -> list[Fact]:
             if t.pos_ in {"VERB", "AUX"} and _negated(t) and _first_person(t):  # noqa: SIM102 - the two tests read as two rules
                 if lemma in _COMMUNICATE or "yet" in lowers or "still" in lowers:
                     # "..., and my manager thinks ...": a clause joined by "and" is another fact.
-                    joined = {x.i for c in t.children if c.dep_ == "conj" and c.pos_ in {"VERB", "AUX"}
-                              for x in c.subtree}
+                    joined = {x.i for c in joined_clauses(t) for x in c.subtree}
                     joined |= {c.i for c in t.children if c.dep_ == "cc" or c.dep_ == "punct" and c.i > t.i}
                     rest = [x for x in _subtree(t, drop=joined) if x.dep_ not in {"nsubj", "neg", "aux", "advmod",
                                                                      "punct", "intj"}
