@@ -127,7 +127,7 @@ def question_problems_for(question: str, anchor: str | None, *, state: Conversat
     made_up = invented_names(question, state)
     if made_up:  # a whole question may invent as a reflection may: "delayed by two weeks"
         problems.append(f"names what the PM never said ({', '.join(made_up)})")
-    return problems
+    return problems + asking.wandering(question, state)
 
 
 class ListeningTurn(TypedDict):

@@ -211,6 +211,41 @@ def test_small_and_large_tiers_let_the_model_write_the_reflection_under_the_guar
     assert turn["reflection_by"] == "program" and "Marcus" not in turn["reflection"]
 
 
+# qwen2.5-1.5b's whole questions on the listening run of 2026-12-05 (33 of its 58 were like these)
+@pytest.mark.parametrize(("turns", "question", "problem"), [
+    (["My team is exhausted."],
+     "How does the exhaustion of your team impact your work and mental health?", "never said"),
+    (["I care about keeping them, but my director only looks at the incident count."],
+     "How might your director view this situation and what are their concerns?", "second question"),
+    (["We want to sunset the legacy export.", "Brightwell renews in June and their VP emailed our CEO directly about it."],
+     "What are the potential risks and benefits of sunsetting the legacy export in June?", "analyses"),
+    (["Finance just hinted at a hiring freeze starting in January."],
+     "What are the implications of the hiring freeze on your financial resources and timeline?", "never said"),
+])
+def test_a_model_question_that_wanders_from_what_the_pm_said_is_refused(turns, question, problem):
+    state = replay(turns)
+    provider = ScriptedProvider([{"anchor": state.anchors[0], "question": question}] * 2)
+    turn = socratic.listening_turn(provider, state, tier="small", user_turns=turns, covered=[], asked=[],
+                                   passages_block="", history_block="", temperature=0.3)
+    assert turn["question"] != question and turn["fallback"]
+    assert any(problem in p for p in turn["problems"]), turn["problems"]
+
+
+@pytest.mark.parametrize(("turns", "question"), [
+    (["Tobias owns the payments migration and has missed three sprint goals in a row."],
+     "What do you think is causing Tobias to miss these three sprint goals in a row?"),
+    (["My mentor thinks I should move to the platform team."],
+     "How might your mentor describe what they see as the right move for you?"),
+])
+def test_a_model_question_about_what_the_pm_said_passes(turns, question):
+    state = replay(turns)
+    anchor = next(a for a in state.anchors if a.split()[-1] in question)
+    provider = ScriptedProvider([{"anchor": anchor, "question": question}])
+    turn = socratic.listening_turn(provider, state, tier="small", user_turns=turns, covered=[], asked=[],
+                                   passages_block="", history_block="", temperature=0.3)
+    assert turn["question"] == question and turn["question_by"] == "model", turn["problems"]
+
+
 def test_an_ungrammatical_model_question_is_refused():
     state = replay(["What should we do about strategic stuff in the roadmap review?"])
     provider = ScriptedProvider([{"question": "What are you taking for granted about strategic?"}] * 2)

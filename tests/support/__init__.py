@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 # One open clarity question, as the scripted model answers a schema-constrained request.
-QUESTION = "What do you mean by a launch that is ready for customers?"
+QUESTION = "What do you mean by a launch that is ready?"
 QUESTION_JSON = json.dumps({"question": QUESTION})
 
 

@@ -166,3 +166,35 @@ def fallback_question(qtype: str, anchors: list[str], asked: list[str]) -> str:
         if q not in asked:
             return q
     return options[0]
+
+
+# Words a question may bring in that the PM never said: those of our own stems, and how a
+# question asks ("What do you think ...", "How might X describe ...").
+_ASKING_WORDS = {w for t in TYPES.values() for stem in t["stems"] for part in stem
+                 for w in re.findall(r"[a-z]+", part.lower())} | {
+    "think", "happen", "change", "say", "look", "see", "describe", "view", "way", "get", "mean",
+    "means", "tell", "ask"}
+# A consultant's question about the situation rather than the person's own view of it: what the
+# 1.5B model wrote in 33 of its 58 questions on the listening run of 2026-12-05 ("What are the
+# potential risks and benefits of sunsetting the legacy export in June?").
+_ANALYSING = re.compile(r"\b(?:impact(?:s|ed|ing)?|implications?|potential|challenges?|consequences|"
+                        r"strateg(?:y|ies)|factors|significant)\b", re.IGNORECASE)
+# A second question hung on the first: "..., and what are their concerns?"
+_SECOND_QUESTION = re.compile(r",? and (?:what|how|why|who|which|where|when)\b", re.IGNORECASE)
+
+
+def wandering(question: str, state: ConversationState) -> list[str]:
+    """Why a model's question strays from what the PM said ([] when it does not): more than one
+    word the PM never said ("your team's morale and productivity"), the vocabulary of an
+    analysis, or a second question."""
+    from companion.coaching.listening.reflections import unknown_words
+
+    problems = []
+    unknown = unknown_words(question, state, allowed=_ASKING_WORDS)
+    if len(unknown) > 1:
+        problems.append(f"brings in words the PM never said ({', '.join(unknown[:4])})")
+    if _ANALYSING.search(question):
+        problems.append("analyses the situation instead of asking the PM")
+    if _SECOND_QUESTION.search(question):
+        problems.append("asks a second question")
+    return problems

@@ -438,7 +438,7 @@ def first_sentences(text: str, most: int) -> list[str]:
     return [" ".join(parts[:n]) for n in range(min(most, len(parts)), 0, -1)]
 
 
-def _unknown_words(text: str, state: ConversationState, allowed: Collection[str] = ()) -> list[str]:
+def unknown_words(text: str, state: ConversationState, allowed: Collection[str] = ()) -> list[str]:
     """Nouns, verbs and adjectives of `text` the PM never said, the coach's own words (and
     `allowed`) aside."""
     seen = set(state.seen)
@@ -484,7 +484,7 @@ def reflection_problems(text: str, state: ConversationState, user_turns: list[st
     if parrots(t, user_turns):
         problems.append("parrots a sentence of the PM")
     invented = invented_names(t, state)
-    unknown = _unknown_words(t, state)
+    unknown = unknown_words(t, state)
     if invented:
         problems.append(f"names what the PM never said ({', '.join(invented)})")
     elif len(unknown) > 3 * max(1, len(re.findall(r"[.!](?:\s|$)", t))):  # per sentence
@@ -545,7 +545,7 @@ def added_problems(text: str, program: str, state: ConversationState, user_turns
     latest = content_lemmas(parse(state.latest)) - _COACH_WORDS
     if not (content_lemmas(doc) - _COACH_WORDS) & latest:
         problems.append("is not about what the PM just said")
-    unknown = _unknown_words(text, state, allowed=FEELINGS)  # a feeling not yet named is what it may add
+    unknown = unknown_words(text, state, allowed=FEELINGS)  # a feeling not yet named is what it may add
     if len(unknown) > 1:
         problems.append(f"brings in words the PM never said ({', '.join(unknown[:4])})")
     if any(shares_run(text, example) for example in examples):
