@@ -19,6 +19,7 @@ JSON object:
 - `advice_without_permission`: replies that advise although the turn did not invite it
 - `advice_relevance`: advice points naming the situation / advice points
 - `grammar_bad`: questions that fail the surface grammar check
+- `on_their_words`: questions bringing in at most one content word the PM never said / questions
 - `turn_s`: p50 / max seconds of a Socratic (non-advice) turn, `model_s` the model's share
 - `nlp_load_s`, `nlp_ms_per_message`: spaCy load and parse time
 - `scenarios`: every scenario's replies and check details
@@ -149,7 +150,8 @@ def summarise(entries: list[dict]) -> dict:
             "reflections": ("miti_counts", "reflections"), "questions": ("miti_counts", "questions"),
             "complex": ("miti_counts", "complex"), "uninvited": ("advice_without_permission", "count"),
             "advice_points": ("advice_relevance", "total"), "advice_grounded": ("advice_relevance", "grounded"),
-            "grammar_bad": ("grammar", "bad"), "grammar_total": ("grammar", "total")}
+            "grammar_bad": ("grammar", "bad"), "grammar_total": ("grammar", "total"),
+            "on_their_words": ("on_their_words", "kept"), "questions_scored": ("on_their_words", "total")}
     totals = dict.fromkeys(keys, 0)
     for entry in entries:
         checks = entry["checks"]
@@ -168,6 +170,7 @@ def summarise(entries: list[dict]) -> dict:
         "advice_without_permission": totals["uninvited"],
         "advice_relevance": share(totals["advice_grounded"], totals["advice_points"]),
         "grammar_bad": f"{totals['grammar_bad']}/{totals['grammar_total']}",
+        "on_their_words": share(totals["on_their_words"], totals["questions_scored"]),
         "totals": totals,
         "scenarios": entries,
     }
@@ -184,6 +187,8 @@ PAIRED = {
     "parroting (copies)": lambda c: float(c["parroting"]["counts"]["copies"]),
     "advice uninvited": lambda c: float(c["advice_without_permission"]["counts"]["count"]),
     "malformed questions": lambda c: float(c["grammar"]["counts"]["bad"]),
+    "questions on their words": lambda c: c["on_their_words"]["counts"]["kept"] / c["on_their_words"]["counts"]["total"]
+    if c["on_their_words"]["counts"]["total"] else None,
 }
 
 

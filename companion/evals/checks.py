@@ -1098,6 +1098,19 @@ class ComplexReflections(_AtLeast):
 
 
 @register
+class OnTheirWords(_AtLeast):
+    check: Literal["on_their_words"] = "on_their_words"
+    parameters = "`min`: number 0..1 (default 0.67)"
+    description = (
+        "Of the questions, the share that bring in at most one content word no user turn so far "
+        "used (words questions are made of aside: mean, assume, evidence, follow, ...) is >= "
+        "`min`: the question stays with what the user said (\"How does this impact your team's "
+        "morale and productivity?\" brings in three). Passes when there is no question."
+    )
+    min: Annotated[float, Field(ge=0.0, le=1.0)] = 0.67
+
+
+@register
 class MitiCounts(_Substance):
     check: Literal["miti_counts"] = "miti_counts"
     parameters = "`min_r_to_q`: number >= 0 (default 1.0)"

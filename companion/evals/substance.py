@@ -273,6 +273,45 @@ def advice_relevance(user_turns: list[str], replies: list[str]) -> SubstanceResu
                            {"grounded": grounded, "total": total})
 
 
+# Words a question is made of rather than about ("What do you mean by ...", "How might X
+# describe ..."): the evals' own list, not the guard's.
+_QUESTION_CRAFT = {"mean", "exactly", "assum", "tak", "grant", "evidence", "seen", "follow", "chang",
+                   "matter", "describe", "see", "happen", "view", "look", "part", "make", "fit",
+                   "differen", "expect", "hop", "plan", "worr", "concern", "reason", "first"}
+MAX_NEW_IN_QUESTION = 1
+
+
+def _craft(w: str) -> bool:
+    return any(w.startswith(c) for c in _QUESTION_CRAFT)
+
+
+def on_their_words(user_turns: list[str], replies: list[str]) -> SubstanceResult:
+    """Share of questions that stay with what the user said: at most one content word that no
+    user turn so far used (question words aside). "How does this impact your team's morale and
+    productivity?" after "Our CEO announced the launch on stage" brings in three."""
+    total, kept, strays = 0, 0, []
+    said: set[str] = set()
+
+    def stems(text: str) -> dict[str, str]:
+        return {_stem(w.removesuffix("'s")): w.removesuffix("'s") for w in content_words(text)}
+
+    for turn, reply in zip(user_turns, replies, strict=False):
+        said |= set(stems(turn))
+        _, qs, _ = coach_parts(reply)
+        for q in qs:
+            total += 1
+            brought = sorted(w for s, w in stems(q).items() if s not in said and not _craft(w))
+            if len(brought) <= MAX_NEW_IN_QUESTION:
+                kept += 1
+            elif len(strays) < 3:
+                strays.append(f"{q[:60]!r} ({', '.join(brought[:4])})")
+    score = kept / total if total else None
+    return SubstanceResult(score, score is None or score >= 0.8,
+                           f"{kept}/{total} questions stay with the user's words"
+                           + (f"; e.g. {strays[0]}" if strays else ""),
+                           {"kept": kept, "total": total})
+
+
 _COMPLEX = re.compile(r"\bon one hand\b|\band yet\b|\bpart of you\b|\bon top of\b|\bsounds like you feel\b|"
                       r"\bmust-have\b|\bweigh|\byou're the one\b|\bless\b.+\bthan\b|\bwondering whether\b",
                       re.IGNORECASE)
@@ -329,4 +368,5 @@ CHECKS = {
     "advice_relevance": advice_relevance,
     "miti_counts": miti_counts,
     "complex_reflections": complex_reflections,
+    "on_their_words": on_their_words,
 }
