@@ -26,7 +26,12 @@ def main() -> None:
     parser.add_argument("--model", required=True, help="an embedded model or a configured endpoint")
     args = parser.parse_args()
 
-    from companion.evals.calibration import CALIBRATION_RUBRICS, PASS_LABEL, calibrate_judge, calibration_items
+    from companion.evals.calibration import (
+        CALIBRATION_RUBRICS,
+        PASS_LABEL,
+        calibrate_judge,
+        calibration_items,
+    )
     from companion.evals.evidence import Judge
     from companion.evals.gold import load_gold
     from companion.llm import get_provider
