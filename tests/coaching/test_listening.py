@@ -246,6 +246,23 @@ def test_a_model_question_about_what_the_pm_said_passes(turns, question):
     assert turn["question"] == question and turn["question_by"] == "model", turn["problems"]
 
 
+def test_a_slow_first_draft_on_the_tiny_tier_falls_back_without_a_second(monkeypatch):
+    from companion.coaching.listening.tiers import SLOTS
+
+    turns = ["My team is exhausted."]
+    state = replay(turns)
+    wanders = {"anchor": state.anchors[0], "question": "How does the exhaustion of your team impact your work?"}
+    fast = ScriptedProvider([wanders] * 2)
+    socratic.listening_turn(fast, state, tier="tiny", user_turns=turns, covered=[], asked=[],
+                            passages_block="", history_block="", temperature=0.3)
+    assert len(fast.history) == 2  # refused, written again
+    monkeypatch.setitem(SLOTS["tiny"], "regenerate_within_s", -1.0)  # every first draft is "slow"
+    slow = ScriptedProvider([wanders] * 2)
+    turn = socratic.listening_turn(slow, state, tier="tiny", user_turns=turns, covered=[], asked=[],
+                                   passages_block="", history_block="", temperature=0.3)
+    assert len(slow.history) == 1 and turn["fallback"] and turn["question_by"] == "program"
+
+
 def test_an_ungrammatical_model_question_is_refused():
     state = replay(["What should we do about strategic stuff in the roadmap review?"])
     provider = ScriptedProvider([{"question": "What are you taking for granted about strategic?"}] * 2)

@@ -39,10 +39,15 @@ class Slots(TypedDict):
     tail_chars: NotRequired[int]
     question_chars: NotRequired[int]
     max_tokens: int
+    regenerate_within_s: NotRequired[float]
+    """A refused draft is written again only if the first took less than this (seconds)."""
 
 
 SLOTS: dict[str, Slots] = {
-    "tiny": {"reflection": None, "reflections": 0, "question": "tail", "tail_chars": 70, "max_tokens": 64},
+    # The default answers in 5 s on 2 cores: one draft takes 1.5-2.5 s there, a second after a
+    # slow first would not fit (3 of 71 turns took 5.6-6.2 s on 2026-12-05).
+    "tiny": {"reflection": None, "reflections": 0, "question": "tail", "tail_chars": 70, "max_tokens": 64,
+             "regenerate_within_s": 2.0},
     "small": {"reflection": 160, "reflections": 1, "question": "whole", "question_chars": 140, "max_tokens": 120},
     "large": {"reflection": 320, "reflections": 2, "question": "whole", "question_chars": 200, "max_tokens": 220},
 }
