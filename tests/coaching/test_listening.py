@@ -327,6 +327,14 @@ def test_the_session_searches_with_the_whole_conversation():
     assert "SSO" in kb.queries[-1] and "skip-level" in kb.queries[-1]
 
 
+def test_a_title_with_its_domain_stays_one_anchor_and_one_person():
+    # The coach asked "How might your head see this?" after "Our head of sales wants ...".
+    state = update(ConversationState(), "Our head of sales wants a dashboard builder.")
+    assert "your head of sales" in state.anchors and "your head" not in state.anchors
+    assert [p.name for p in state.people] == ["your head of sales"]
+    assert "the director of product" in update(ConversationState(), "The director of product ignored my email.").anchors
+
+
 def test_hyphenated_words_stay_whole_and_a_sentence_opening_is_said_back_in_lower_case():
     # spaCy split "co-founder" at the hyphen and the coach said back "your co and founder".
     assert update(ConversationState(), "My co-founder wants to go after enterprise next year.").anchors[0] \

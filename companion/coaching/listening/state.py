@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Iterator
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
@@ -130,8 +130,29 @@ def _subtree(t: Token, *, drop: Container[int] = ()) -> list[Token]:
     return [x for x in t.subtree if x.i not in drop]
 
 
+# A title that names its domain after "of": "head of sales", "VP of engineering".
+_TITLED = {"head", "vp", "director", "chief", "lead", "manager", "svp", "evp", "president", "owner"}
+
+
+def noun_phrases(doc: Doc) -> Iterator[Span]:
+    """spaCy's noun chunks, with a title kept whole: "your head of sales", not "your head" and
+    "sales" (the coach asked "How might your head see this?")."""
+    chunks = list(doc.noun_chunks)
+    skip = -1
+    for n, chunk in enumerate(chunks):
+        if n == skip:
+            continue
+        after = chunk.end
+        if (chunk.root.lower_ in _TITLED and n + 1 < len(chunks) and after < len(doc)
+                and doc[after].lower_ == "of" and chunks[n + 1].start == after + 1):
+            skip = n + 1
+            yield doc[chunk.start : chunks[n + 1].end]
+        else:
+            yield chunk
+
+
 def _chunk_of(token: Token, doc: Doc) -> Span | None:
-    for chunk in doc.noun_chunks:
+    for chunk in noun_phrases(doc):
         if chunk.start <= token.i < chunk.end:
             return chunk
     return None
@@ -158,7 +179,7 @@ def _people(doc: Doc, turn: int) -> list[Person]:
                 chunk = _chunk_of(other, doc)
                 role = _span_text(chunk) if chunk is not None else other.text
         found.append(Person(name=span.text, role=role, turn=turn))
-    for chunk in doc.noun_chunks:
+    for chunk in noun_phrases(doc):
         root = chunk.root
         if root.lemma_.lower() in ROLE_WORDS and not any(p.role == _span_text(chunk) for p in found):
             if any(t.i in names for t in chunk):
@@ -346,7 +367,7 @@ def _anchor_in(tokens: Iterable[Token], doc: Doc) -> str | None:
     """The most contentful noun chunk among `tokens` (second person), if any."""
     ids = {t.i for t in tokens}
     best, best_score = None, 0.0
-    for chunk in doc.noun_chunks:
+    for chunk in noun_phrases(doc):
         if chunk.root.i not in ids or chunk.root.lower_ in _PRONOUNS:
             continue
         score = sum(1 for t in chunk if is_content(t)) + (0.5 if chunk.root.pos_ == "PROPN" else 0)
@@ -358,7 +379,7 @@ def _anchor_in(tokens: Iterable[Token], doc: Doc) -> str | None:
 def candidate_anchors(doc: Doc, seen: set[str], limit: int = 6) -> list[str]:
     """Noun phrases of the latest message, new content first, as the coach would say them."""
     scored: list[tuple[float, int, str]] = []
-    for chunk in doc.noun_chunks:
+    for chunk in noun_phrases(doc):
         root = chunk.root
         if root.lower_ in _PRONOUNS or root.pos_ == "PRON" or root.like_num and len(chunk) == 1:
             continue
