@@ -289,7 +289,8 @@ def on_their_words(user_turns: list[str], replies: list[str]) -> SubstanceResult
     """Share of questions that stay with what the user said: at most one content word that no
     user turn so far used (question words aside). "How does this impact your team's morale and
     productivity?" after "Our CEO announced the launch on stage" brings in three."""
-    total, kept, strays = 0, 0, []
+    total, kept = 0, 0
+    strays: list[str] = []
     said: set[str] = set()
 
     def stems(text: str) -> dict[str, str]:
