@@ -34,6 +34,7 @@ CHECKS: dict[str, str] = {
     "on_topic": "the reply is about the user's situation",
     "grammatical": "every question of the reply is a well-formed English question",
     "takes_up_new": "the reply takes up something the last user turn added to the conversation",
+    "stays_on_their_words": "its questions stay with what the user said, bringing in no topic of the coach's",
 }
 THRESHOLD = 0.90
 # The learned checks that meet THRESHOLD on the gold set (tests/evals/test_gold.py asserts it).
@@ -54,6 +55,7 @@ REGISTERED: dict[str, tuple[dict[str, Any], str]] = {
     "no_hypothetical_questions": ({"check": "no_hypothetical_questions"}, "not_hypothetical"),
     "grammar": ({"check": "grammar"}, "grammatical"),
     "uptake": ({"check": "uptake"}, "takes_up_new"),
+    "on_their_words": ({"check": "on_their_words", "min": 1.0}, "stays_on_their_words"),
     "complex_reflections": ({"check": "complex_reflections", "min": 0.5}, "complex_reflection"),
 }
 # The registered checks that meet THRESHOLD on the gold set (tests/evals/test_gold.py asserts it).
@@ -65,6 +67,9 @@ REGISTERED: dict[str, tuple[dict[str, Any], str]] = {
 # no_leading_questions TNR 0.80 ("Why don't you raise it ...?" missed) and
 # no_hypothetical_questions TNR 0.67 ("Would small teams switch ...?" missed); both were then
 # widened, so those two are no longer measured on unseen replies. Fail counts are small (2-14).
+# on_their_words (2026-12-05, first run on `wandering.yaml`, written before it ran): TPR 0.71,
+# TNR 1.00. It calls natural questions strays for their verbs ("What have you heard from the
+# customers who left ...?"), so it is measured (benchmarks/listening.py), not gated.
 TRUSTED_REGISTERED: tuple[str, ...] = (
     "advice_without_permission", "parroting", "no_leading_questions", "no_hypothetical_questions",
     "grammar", "uptake", "complex_reflections",

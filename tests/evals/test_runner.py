@@ -235,7 +235,9 @@ def test_a_listening_scenario_runs_its_substance_checks_and_miti():
     (entry,) = summary["scenarios"]
     assert entry["error"] is None
     got = {c["name"]: c for c in entry["checks"]}
-    assert set(substance.CHECKS) <= set(got)
-    for name in substance.CHECKS:
+    # on_their_words is measured by the listening benchmark, not gated: below the gold bar.
+    gating = set(substance.CHECKS) - {"on_their_words"}
+    assert gating <= set(got)
+    for name in gating:
         assert got[name]["passed"] in (True, False) and 0.0 <= got[name]["score"] <= 1.0, got[name]
     assert summary["by_mode"]["socratic"]["miti"] is not None
