@@ -436,6 +436,25 @@ def test_a_model_reflection_that_analyses_misplaces_a_feeling_or_adds_nothing_is
     assert any(problem in p for p in turn["problems"]), turn["problems"]
 
 
+def test_an_added_reflection_that_repeats_the_programs_guess_is_not_added():
+    from companion.coaching.listening.reflections import added_problems
+
+    # The endpoint's two added sentences on the listening run of 2026-12-05.
+    turns = ["We're bidding on a city council tender due in five weeks."]
+    state = replay(turns)
+    program = program_reflection(state, turns).text
+    assert program.endswith("adding to the pressure.")
+    assert "repeats the program's guess at what it means" in added_problems(
+        "Maybe you're feeling more stressed and pressured with five weeks left.", program, state, turns)
+    turns = ["Our COO told the board the new reporting module is a hit."]
+    state = replay(turns)
+    program = program_reflection(state, turns).text
+    assert program.endswith("now others are counting on it.")
+    assert "says again what the program's reflection said" in added_problems(
+        "It sounds like you're left out of the decision that lands on your COO, and now others are counting on it.",
+        program, state, turns)
+
+
 def test_a_model_question_or_reflection_that_invents_or_tells_is_refused():
     turns = ["Our CEO wants an AI summary feature in Q2.",
              "The team already committed the quarter to fixing onboarding, where we lose 40 percent of trials."]

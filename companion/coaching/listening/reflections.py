@@ -522,6 +522,16 @@ def _misattributed(text: str, user_turns: list[str]) -> list[str]:
     return wrong
 
 
+def _guess_words(program: str) -> set[str]:
+    """Content lemmas of the program's tentative guess (a `_STAKES` or `_CUES` tail), if it made one."""
+    from companion.coaching.listening.words import is_content
+
+    for tail in [*_STAKES.values(), *(cue for _, _, cue in _CUES)]:
+        if program.endswith(tail + "."):
+            return {t.lemma_.lower() for t in parse(tail) if is_content(t) or t.lemma_.lower() in _COACH_WORDS}
+    return set()
+
+
 def added_problems(text: str, program: str, state: ConversationState, user_turns: list[str],
                    examples: tuple[str, ...] = ()) -> list[str]:
     """Why a model's reflection may not follow the program's ([] when it may): it must go
@@ -536,8 +546,11 @@ def added_problems(text: str, program: str, state: ConversationState, user_turns
     from companion.coaching.questions import analyse
 
     problems = []
-    if parrot_share(text, program) >= 0.6:
+    if parrot_share(text, program) >= 0.6 or shares_run(text, program, n=6):
         problems.append("says again what the program's reflection said")
+    if _guess_words(program) & {t.lemma_.lower() for t in parse(text)}:
+        # "... may be adding to the pressure. Maybe you're feeling stressed and pressured."
+        problems.append("repeats the program's guess at what it means")
     doc = parse(text)
     said_feelings = {t.lower_ for t in parse(program) if t.lower_ in FEELINGS}
     if said_feelings & {t.lower_ for t in doc}:
