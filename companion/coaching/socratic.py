@@ -180,8 +180,8 @@ def listening_turn(
     drafted_reflection: str | None = None
     question: str | None = None
     anchor: str | None = None
+    budget = SLOTS[tier].get("regenerate_within_s")
     for attempt in range(2):  # one try, one regeneration
-        budget = SLOTS[tier].get("regenerate_within_s")
         if attempt and budget is not None and result["model_s"] > budget:
             break  # a second draft would take the turn past 5 s: the program's question is ready now
         stem = stems[(state.turns + attempt) % len(stems)][0]

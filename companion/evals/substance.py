@@ -290,7 +290,7 @@ def on_their_words(user_turns: list[str], replies: list[str]) -> SubstanceResult
     user turn so far used (question words aside). "How does this impact your team's morale and
     productivity?" after "Our CEO announced the launch on stage" brings in three."""
     total, kept = 0, 0
-    strays: list[str] = []
+    stray = ""  # the first question that strays, shown in the detail
     said: set[str] = set()
 
     def stems(text: str) -> dict[str, str]:
@@ -304,12 +304,12 @@ def on_their_words(user_turns: list[str], replies: list[str]) -> SubstanceResult
             brought = sorted(w for s, w in stems(q).items() if s not in said and not _craft(w))
             if len(brought) <= MAX_NEW_IN_QUESTION:
                 kept += 1
-            elif len(strays) < 3:
-                strays.append(f"{q[:60]!r} ({', '.join(brought[:4])})")
+            elif not stray:
+                stray = f"{q[:60]!r} ({', '.join(brought[:4])})"
     score = kept / total if total else None
     return SubstanceResult(score, score is None or score >= 0.8,
                            f"{kept}/{total} questions stay with the user's words"
-                           + (f"; e.g. {strays[0]}" if strays else ""),
+                           + (f"; e.g. {stray}" if stray else ""),
                            {"kept": kept, "total": total})
 
 

@@ -548,10 +548,10 @@ def added_problems(text: str, program: str, state: ConversationState, user_turns
     problems = []
     if parrot_share(text, program) >= 0.6 or shares_run(text, program, n=6):
         problems.append("says again what the program's reflection said")
-    if _guess_words(program) & {t.lemma_.lower() for t in parse(text)}:
+    doc = parse(text)
+    if _guess_words(program) & {t.lemma_.lower() for t in doc}:
         # "... may be adding to the pressure. Maybe you're feeling stressed and pressured."
         problems.append("repeats the program's guess at what it means")
-    doc = parse(text)
     said_feelings = {t.lower_ for t in parse(program) if t.lower_ in FEELINGS}
     if said_feelings & {t.lower_ for t in doc}:
         problems.append("names again the feeling the program's reflection said")
