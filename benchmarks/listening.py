@@ -111,6 +111,9 @@ def main() -> None:
             "turns": [{"user": u, "reply": r.text, "type": (r.listening or {}).get("type"),
                        "why": (r.listening or {}).get("why"),
                        "question_by": (r.listening or {}).get("question_by"),
+                       "reflection_by": (r.listening or {}).get("reflection_by"),
+                       # what the guard refused in this turn: why a wider tier's draft did not ship
+                       "problems": (r.listening or {}).get("problems", []),
                        "latency_s": r.latency_s} for u, r in zip(users, replies, strict=True)],
         })
         scored = score_entry(entries[-1])

@@ -68,11 +68,15 @@ REGISTERED: dict[str, tuple[dict[str, Any], str]] = {
 # no_hypothetical_questions TNR 0.67 ("Would small teams switch ...?" missed); both were then
 # widened, so those two are no longer measured on unseen replies. Fail counts are small (2-14).
 # on_their_words (2026-12-05, first run on `wandering.yaml`, written before it ran): TPR 0.71,
-# TNR 1.00. It calls natural questions strays for their verbs ("What have you heard from the
-# customers who left ...?"), so it is measured (benchmarks/listening.py), not gated.
+# TNR 1.00: it called natural questions strays for their verbs ("What have you heard from the
+# customers who left ...?"). `wandering-holdout.yaml` was then written, and the old count scored
+# 0.71 / 1.00 on it too (misses seen); the count then left out the hundred commonest verbs (a
+# frequency list, not words from either file): 1.00 / 1.00 on `wandering.yaml`, 0.86 / 1.00 on
+# the holdout ("What have you noticed ... since ...?"), 0.93 / 1.00 on both. Trusted; it is
+# reported by benchmarks/listening.py and gates no scenario yet (the baselines predate it).
 TRUSTED_REGISTERED: tuple[str, ...] = (
     "advice_without_permission", "parroting", "no_leading_questions", "no_hypothetical_questions",
-    "grammar", "uptake", "complex_reflections",
+    "grammar", "uptake", "complex_reflections", "on_their_words",
 )
 
 

@@ -279,6 +279,31 @@ _QUESTION_CRAFT = {"mean", "exactly", "assum", "tak", "grant", "evidence", "seen
                    "matter", "describe", "see", "happen", "view", "look", "part", "make", "fit",
                    "differen", "expect", "hop", "plan", "worr", "concern", "reason", "first"}
 MAX_NEW_IN_QUESTION = 1
+# The hundred most frequent English verbs (a frequency list, COCA's, not words picked for our
+# gold replies) and their irregular forms. A question's own verbs are how it asks ("What have
+# you heard from ..."); what it asks about is carried by its nouns and adjectives, which is where
+# a question wanders ("team morale and your hiring strategy").
+_FRAME_VERBS = frozenset("""
+be have do say go get make know think take see come want look use find give tell work call try
+ask need feel become leave put mean keep let begin seem help talk turn start show hear play run
+move like live believe hold bring happen write provide sit stand lose pay meet include continue
+set learn change lead understand watch follow stop create speak read allow add spend grow open
+walk win offer remember love consider appear buy wait serve die send expect build stay fall cut
+reach kill remain suggest raise pass sell require report decide pull
+said went gone got gotten made knew known thought took taken saw seen came gave given told felt
+became left kept began begun heard held brought wrote written sat stood lost paid met learnt led
+understood spoke spoken spent grew grown won bought fell fallen ran meant built sent sold
+""".split())
+
+
+def _frame_verb(w: str) -> bool:
+    """`w` is one of `_FRAME_VERBS` in any regular form (telling, stops, wanted, making, stopped)."""
+    if w in _FRAME_VERBS:
+        return True
+    stem = _stem(w)
+    undoubled = stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] else stem
+    return any(form in _FRAME_VERBS
+               for form in (stem, stem + "e", undoubled, w.removesuffix("s"), w.removesuffix("d")))
 
 
 def _craft(w: str) -> bool:
@@ -287,7 +312,7 @@ def _craft(w: str) -> bool:
 
 def on_their_words(user_turns: list[str], replies: list[str]) -> SubstanceResult:
     """Share of questions that stay with what the user said: at most one content word that no
-    user turn so far used (question words aside). "How does this impact your team's morale and
+    user turn so far used (question words and the commonest verbs aside). "How does this impact your team's morale and
     productivity?" after "Our CEO announced the launch on stage" brings in three."""
     total, kept = 0, 0
     stray = ""  # the first question that strays, shown in the detail
@@ -301,7 +326,8 @@ def on_their_words(user_turns: list[str], replies: list[str]) -> SubstanceResult
         _, qs, _ = coach_parts(reply)
         for q in qs:
             total += 1
-            brought = sorted(w for s, w in stems(q).items() if s not in said and not _craft(w))
+            brought = sorted(w for s, w in stems(q).items()
+                             if s not in said and not _craft(w) and not _frame_verb(w))
             if len(brought) <= MAX_NEW_IN_QUESTION:
                 kept += 1
             elif not stray:

@@ -147,3 +147,12 @@ def test_a_replys_questions_are_its_sentences_ending_in_a_question_mark():
             "will fall over, which may leave you caught in the middle.\n\n**What have you seen so far?**")
     # the guard's splitter read the reflection as a closed question
     assert reply_questions(Reply(mode="socratic", text=text)) == ["What have you seen so far?"]
+
+
+def test_a_questions_own_verbs_are_not_strays_but_imported_topics_are():
+    user = ["Churn in the self-serve plan went from 3 to 5 percent after the price change."]
+    # heard, left: how the question asks; customers: its one new word
+    kept = substance.on_their_words(user, ["What have you heard from the customers who left the self-serve plan?"])
+    assert kept.score == 1.0
+    strays = substance.on_their_words(user, ["What retention levers and value metrics could your team explore?"])
+    assert strays.score == 0.0 and "retention" in strays.detail
