@@ -283,7 +283,7 @@ MAX_NEW_IN_QUESTION = 1
 # gold replies) and their irregular forms. A question's own verbs are how it asks ("What have
 # you heard from ..."); what it asks about is carried by its nouns and adjectives, which is where
 # a question wanders ("team morale and your hiring strategy").
-_FRAME_VERBS = frozenset("""
+_FRAME_VERB_LIST = """
 be have do say go get make know think take see come want look use find give tell work call try
 ask need feel become leave put mean keep let begin seem help talk turn start show hear play run
 move like live believe hold bring happen write provide sit stand lose pay meet include continue
@@ -293,7 +293,8 @@ reach kill remain suggest raise pass sell require report decide pull
 said went gone got gotten made knew known thought took taken saw seen came gave given told felt
 became left kept began begun heard held brought wrote written sat stood lost paid met learnt led
 understood spoke spoken spent grew grown won bought fell fallen ran meant built sent sold
-""".split())
+"""
+_FRAME_VERBS = frozenset(_FRAME_VERB_LIST.split())
 
 
 def _frame_verb(w: str) -> bool:
