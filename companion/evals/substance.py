@@ -95,11 +95,22 @@ def sentences(text: str) -> list[str]:
     return out
 
 
+# "you're fairly sure that you could ship", "your mentor thinks you should move": the user's
+# claim or someone's view said back, not the coach's advice.
+_REPORTED = re.compile(r"\b(?:sure|think|thinks|believe|believes|say|says|said|sees it|see it|according to "
+                       r"[\w' ]{1,30}?)(?: that)?,?\s*$", re.IGNORECASE)
+
+
+def _advises(s: str) -> bool:
+    m = _ADVICE.search(s)
+    return bool(m) and not (m.group().lower().startswith("you") and _REPORTED.search(s[:m.start()]))
+
+
 def coach_parts(reply: str) -> tuple[list[str], list[str], list[str]]:
     """(reflections, questions, advice sentences) of a reply, by their surface form."""
     reflections, questions, advice = [], [], []
     for s in sentences(reply):
-        told = not _TALK_TO_ME.match(s) and (_ADVICE.search(s) or _POINT.match(s))
+        told = not _TALK_TO_ME.match(s) and (_advises(s) or _POINT.match(s))
         if s.endswith("?"):
             questions.append(s)
             # "Ask them: would you use it?" and "Shouldn't you tell her?" advise in a question.

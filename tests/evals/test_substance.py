@@ -156,3 +156,10 @@ def test_a_questions_own_verbs_are_not_strays_but_imported_topics_are():
     assert kept.score == 1.0
     strays = substance.on_their_words(user, ["What retention levers and value metrics could your team explore?"])
     assert strays.score == 0.0 and "retention" in strays.detail
+
+
+def test_the_users_claim_or_someones_view_said_back_is_not_the_coachs_advice():
+    for said_back in ("It sounds like you're fairly sure that you could ship on the 12th.",
+                      "So your mentor thinks you should move to the platform team."):
+        assert substance.coach_parts(said_back)[2] == [], said_back
+    assert substance.coach_parts("You could ship it on Friday.")[2] == ["You could ship it on Friday."]
