@@ -103,7 +103,9 @@ _REPORTED = re.compile(r"\b(?:sure|think|thinks|believe|believes|say|says|said|s
 
 def _advises(s: str) -> bool:
     m = _ADVICE.search(s)
-    return bool(m) and not (m.group().lower().startswith("you") and _REPORTED.search(s[:m.start()]))
+    if m is None:
+        return False
+    return not (m.group().lower().startswith("you") and _REPORTED.search(s[:m.start()]))
 
 
 def coach_parts(reply: str) -> tuple[list[str], list[str], list[str]]:
