@@ -16,11 +16,14 @@ from companion.coaching.listening import asking, retrieval
 from companion.coaching.listening.grammar import grammar_problems
 from companion.coaching.listening.reflections import (
     Reflection,
+    Side,
     added_problems,
+    double_sided,
     first_sentences,
     invented_names,
     program_reflection,
     reflection_problems,
+    sides,
 )
 from companion.coaching.listening.state import ConversationState, update
 from companion.coaching.listening.tiers import SLOTS, tier_for
@@ -56,6 +59,7 @@ def wants_advice(text: str) -> bool:
 class Drafted(BaseModel):
     """What the model writes in a listening turn (fields beyond its tier stay empty)."""
 
+    against: str = ""
     reflection: str = ""
     anchor: str = ""
     question: str = ""
@@ -65,11 +69,16 @@ class Drafted(BaseModel):
 # carry that news upward" after every kind of news).
 _EXAMPLE = re.compile(r"(?:-> |^Reflection: )(.+)$", re.MULTILINE)
 REFLECTION_OPENING = "(It sounds like you|It seems you|You|Part of you|On one hand,? you)"
+NOTHING = "nothing"  # no earlier side pulls against what is new
 
 
-def _schema(tier: str, stem: str, anchors: list[str]) -> dict[str, Any]:
+def _schema(tier: str, stem: str, anchors: list[str], earlier: list[Side] | None = None) -> dict[str, Any]:
     slots = SLOTS[tier]
     props: dict[str, Any] = {}
+    if slots["reflection"] and earlier:
+        # Chosen first: which earlier thing the new fact pulls against is a reading of the whole
+        # conversation, the judgement a wider tier is trusted with; the program says it.
+        props["against"] = {"type": "string", "enum": [s.label for s in earlier] + [NOTHING]}
     if slots["reflection"]:
         # Opening on the person keeps a reflection from turning into an analysis of the situation
         # ("The deadline is a significant milestone ..."), which is what the 1.5B model wrote.
@@ -84,15 +93,23 @@ def _schema(tier: str, stem: str, anchors: list[str]) -> dict[str, Any]:
     return {"type": "object", "properties": props, "required": list(props)}
 
 
-def _task(tier: str, stem: str, said_back: str) -> str:
+def _task(tier: str, stem: str, said_back: str, earlier: list[Side] | None = None) -> str:
     if tier == "tiny":
         return f'Pick one anchor, then finish the question. Question: {stem} ...'
+    against = ""
+    if earlier:
+        listed = "; ".join(f'"{s.label}": {s.clause}' for s in earlier)
+        # Here, not in the system prompt the tiny tier shares (and has cached).
+        against = (f"Earlier they said: {listed}. In against, pick the earlier thing that what is new "
+                   "pulls against, only when the two pull in different directions (a plan and a fact "
+                   "that threatens it, one person's wish and another's limit, a promise and what stands "
+                   f'in its way); when they simply add up, pick "{NOTHING}". ')
     # The program has said back what is new; the model's reflection adds what the program cannot
     # know: what it may mean to the person, or how it may feel.
     sentences = "two sentences" if tier == "large" else "one sentence"
-    return (f'The coach has already said: "{said_back}" Write the reflection: {sentences} that go '
-            "further, what this may mean to them or how it may feel, said tentatively, with no new "
-            "facts. Then pick one anchor and write the question; it must contain the anchor.")
+    return (f'{against}The coach has already said: "{said_back}" Write the reflection: {sentences} '
+            "that go further, what this may mean to them or how it may feel, said tentatively, with "
+            "no new facts. Then pick one anchor and write the question; it must contain the anchor.")
 
 
 def _anchor_of(question: str, anchors: list[str], picked: str) -> str | None:
@@ -148,6 +165,8 @@ class ListeningTurn(TypedDict):
     reflection: NotRequired[str]
     reflection_kind: NotRequired[str]
     question_type: NotRequired[str]
+    against: NotRequired[str]
+    """The earlier thing the model read the new fact as pulling against (wider tiers)."""
 
 
 def listening_turn(
@@ -177,6 +196,12 @@ def listening_turn(
     if advice_spans(said_back.text):
         # The PM's own "I should..." said back would read as our advice.
         said_back = Reflection(text=f"So {topic(state.latest)} is on your mind.", kind="simple")
+    earlier: list[Side] = []
+    latest: Side | None = None
+    if SLOTS[tier]["reflection"] and not said_back.text.startswith("On one hand"):
+        earlier, latest = sides(user_turns, skip={i for i, t in enumerate(user_turns) if wants_advice(t)})
+        earlier = earlier if latest is not None else []
+    base = said_back  # the program's sentence, or the two sides the model saw pulling apart
     drafted_reflection: str | None = None
     question: str | None = None
     anchor: str | None = None
@@ -188,13 +213,13 @@ def listening_turn(
         system, user = prompt.render(
             passages=passages_block, history=history_block, new=new, type_name=qtype,
             type_hint=asking.TYPES[qtype]["hint"], anchors=" | ".join(anchors),
-            task=_task(tier, stem, said_back.text),
+            task=_task(tier, stem, said_back.text, earlier),
         )
         messages = [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
         called = time.monotonic()
         try:
             got = provider.structured(
-                messages, Drafted, json_schema=_schema(tier, stem, anchors),
+                messages, Drafted, json_schema=_schema(tier, stem, anchors, earlier),
                 temperature=temperature if attempt == 0 else min(1.0, temperature + 0.4),
                 max_tokens=SLOTS[tier]["max_tokens"],
             )
@@ -210,12 +235,18 @@ def listening_turn(
         found = _anchor_of(text, [*anchors, *state.anchors, *fact_anchors], got.anchor)
         problems = question_problems_for(text, found, state=state, asked=asked,
                                          stem=stem if tier == "tiny" else "")
+        picked = next((s for s in earlier if s.label == got.against), None)
+        if picked is not None and latest is not None and base is said_back and drafted_reflection is None:
+            both = double_sided(picked, latest, user_turns)
+            if both is not None and not advice_spans(both.text):
+                base = both
+                result["against"] = picked.label
         if SLOTS[tier]["reflection"] and got.reflection and drafted_reflection is None:
             # After the program's sentence the large tier may add two (meaning, then feeling);
             # the small tier keeps the first, where a small model has not yet drifted.
             for drafted in dict.fromkeys(first_sentences(got.reflection, SLOTS[tier]["reflections"])):
                 r_problems = reflection_problems(drafted, state, user_turns) or \
-                    added_problems(drafted, said_back.text, state, user_turns, examples)
+                    added_problems(drafted, base.text, state, user_turns, examples)
                 if not r_problems:
                     drafted_reflection = drafted
                     break
@@ -234,11 +265,13 @@ def listening_turn(
             question = _bank_question(state.latest, qtype, asked)
         anchor = _anchor_of(question, anchors, "")
         result["regenerated"] = max(0, result["regenerated"] - 1)
-    reflection = said_back
+    reflection = base
+    if base is not said_back:
+        result["reflection_by"] = "program+model"  # the model chose the two sides, the program said them
     if drafted_reflection:  # a wider tier goes further than the program: MITI's 2:1, complex
-        if said_back.text.startswith("It sounds like") and drafted_reflection.startswith("It sounds like you"):
+        if base.text.startswith("It sounds like") and drafted_reflection.startswith("It sounds like you"):
             drafted_reflection = "Maybe you" + drafted_reflection[len("It sounds like you"):]
-        reflection = Reflection(text=f"{said_back.text} {drafted_reflection}", kind="complex", fact=said_back.fact)
+        reflection = Reflection(text=f"{base.text} {drafted_reflection}", kind="complex", fact=base.fact)
         result["reflection_by"] = "program+model"
     result.update({"question": question, "anchor": anchor, "reflection": reflection.text,
                    "reflection_kind": reflection.kind,
@@ -323,7 +356,10 @@ def _panel(state: ConversationState, turn: ListeningTurn | None, **extra: Any) -
     data: dict[str, Any] = state.panel()
     if turn:
         data.update({k: turn[k] for k in ("type", "why", "anchor", "anchors", "tier", "reflection_kind",
-                                          "reflection_by", "question_by", "problems")})
+                                          "reflection_by", "question_by", "problems", "against")
+                     if k in turn})
+        if "against" in turn:  # the coverage panel says why the reflection holds two sides
+            data["why"] = f"{data['why']}; the news pulls against {turn['against']}"
         data["model_s"] = round(turn["model_s"], 3)
     data.update(extra)
     return data

@@ -581,3 +581,42 @@ def test_advice_with_nothing_to_draw_on_says_so_without_a_numbered_point():
     reply = s.respond("What would you do? Give me some advice.")
     assert reply.advice and "rather not guess" in reply.text
     assert not any(line.strip()[:2] == "1." for line in reply.text.splitlines())
+
+
+TOBIAS = ["Tobias owns the payments migration and has missed three sprint goals in a row.",
+          "Our launch is in four weeks and nobody else knows that code."]
+
+
+def test_sides_are_each_earlier_message_said_back_most_recent_first_advice_requests_aside():
+    from companion.coaching.listening.reflections import sides
+
+    turns = [*TOBIAS[:1], "What would you do?", TOBIAS[1]]
+    earlier, latest = sides(turns, skip={1})
+    assert [s.label for s in earlier] == ["three sprint goals"]
+    assert earlier[0].clause == "Tobias has missed three sprint goals in a row"
+    assert latest is not None and latest.clause == "your launch is in four weeks"
+
+
+def test_a_wider_tier_picks_what_the_news_pulls_against_and_the_program_says_both_sides():
+    state = replay(TOBIAS)
+    question = "What does the launch in four weeks ask of you?"
+    for tier in ("small", "large"):
+        provider = ScriptedProvider([{"against": "three sprint goals", "anchor": "four weeks", "question": question}])
+        turn = socratic.listening_turn(provider, state, tier=tier, user_turns=TOBIAS, covered=[], asked=[],
+                                       passages_block="", history_block="", temperature=0.3)
+        schema = provider.history[0]["schema"]
+        assert next(iter(schema["properties"])) == "against"  # chosen before the words are written
+        assert schema["properties"]["against"]["enum"] == ["three sprint goals", "nothing"]
+        assert "Tobias has missed three sprint goals" in provider.history[0]["messages"][-1].content
+        assert turn["reflection"] == ("On one hand Tobias has missed three sprint goals in a row, "
+                                      "and yet your launch is in four weeks.")
+        assert turn["reflection_by"] == "program+model" and turn["against"] == "three sprint goals"
+        assert "pulls against three sprint goals" in socratic._panel(state, turn)["why"]
+    provider = ScriptedProvider([{"against": "nothing", "anchor": "four weeks", "question": question}])
+    turn = socratic.listening_turn(provider, state, tier="small", user_turns=TOBIAS, covered=[], asked=[],
+                                   passages_block="", history_block="", temperature=0.3)
+    assert turn["reflection"] == program_reflection(state, TOBIAS).text and "against" not in turn
+    tiny = ScriptedProvider([{"anchor": "four weeks", "question": question}])
+    socratic.listening_turn(tiny, state, tier="tiny", user_turns=TOBIAS, covered=[], asked=[],
+                            passages_block="", history_block="", temperature=0.3)
+    assert "against" not in tiny.history[0]["schema"]["properties"]  # a narrow slot has no such reading

@@ -147,3 +147,23 @@ def test_listening_turn_takes_up_what_is_new_on_the_real_model(world):
     assert grammar_problems(question, turns[-1]) == []
     assert "skip-level" in reflection and not parrots(reflection, turns)
     assert not advice_spans(reply.text.split("*Drawing on")[0])
+
+
+def test_a_wider_tier_reads_what_the_news_pulls_against_on_the_real_model(world):
+    settings, kb, provider, _ = world
+    s = CoachingSession(settings.model_copy(update={"tier": "small"}), provider=provider, knowledge=kb)
+    s.prepare()
+    turns = ["Tobias owns the payments migration and has missed three sprint goals in a row.",
+             "Our launch is in four weeks and nobody else knows that code."]
+    for text in turns:
+        reply = s.respond(text)
+    assert reply.listening["tier"] == "small"
+    reflection = reply.text.split("\n\n")[0]
+    # the llama.cpp grammar holds the pick to the enum; whichever it is, the program says it
+    if "against" in reply.listening:
+        assert reply.listening["against"] == "three sprint goals"
+        assert reflection.startswith("On one hand Tobias has missed three sprint goals in a row, and yet your "
+                                     "launch is in four weeks.")
+    else:
+        assert "four weeks" in reflection
+    assert reply.questions and not advice_spans(reply.text.split("*Drawing on")[0])

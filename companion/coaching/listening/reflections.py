@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from companion.coaching.listening.nlp import parse
-from companion.coaching.listening.state import ConversationState, Fact, joined_clauses
+from companion.coaching.listening.state import ConversationState, Fact, joined_clauses, update
 
 if TYPE_CHECKING:
     from spacy.tokens import Token
@@ -386,6 +386,55 @@ def _restatement(state: ConversationState, user_turns: list[str]) -> Reflection 
             if not parrots(line, user_turns) and not _MODAL.search(line):
                 return Reflection(text=_capital(line), kind=kind, fact=None)
     return None
+
+
+class Side(BaseModel):
+    """One message's most informative clause said back, for one side of a double-sided reflection."""
+
+    label: str
+    """What it is about (its anchor), the name a model picks it by."""
+    clause: str
+    """The clause in the coach's words ("your manager wants a firm launch date")."""
+
+
+_SIDE_WORDS = 18  # a longer side said back in full reads as a copy
+
+
+def _side(state: ConversationState) -> Side | None:
+    for texts, _ in _clauses(state):
+        # "you're torn between a quarter on X" (the other choice cut off) is no side
+        fits = [t for t in texts if len(t.split()) <= _SIDE_WORDS and not re.search(r"\bbetween\b(?!.*\band\b)", t)]
+        anchor = next((a for a in state.anchors if a.lower() in fits[0].lower()), None) if fits else None
+        if anchor:
+            return Side(label=anchor, clause=fits[0])
+    return None
+
+
+def sides(user_turns: list[str], *, skip: Collection[int] = (), most: int = 3) -> tuple[list[Side], Side | None]:
+    """The earlier messages' sides (most recent first, at most `most`, none of the turns in
+    `skip`) and the latest message's: what a double-sided reflection may hold together."""
+    state = ConversationState()
+    earlier: list[Side] = []
+    latest: Side | None = None
+    for i, turn in enumerate(user_turns):
+        state = update(state, turn)
+        side = _side(state) if i not in skip else None
+        if i == len(user_turns) - 1:
+            latest = side
+        elif side is not None and side.label.lower() not in {s.label.lower() for s in earlier}:
+            earlier.append(side)
+    if latest is not None:
+        earlier = [s for s in earlier if s.label.lower() != latest.label.lower()]
+    return earlier[::-1][:most], latest
+
+
+def double_sided(earlier: Side, latest: Side, user_turns: list[str]) -> Reflection | None:
+    """ "On one hand <an earlier side>, and yet <the latest>": what the new fact pulls against,
+    said in the coach's words; None when it would copy the PM or read as advice."""
+    text = _capital(f"On one hand {earlier.clause}, and yet {latest.clause}.")
+    if parrots(text, user_turns) or _MODAL.search(text) or latest.clause.lower().startswith("on one hand"):
+        return None
+    return Reflection(text=text, kind="complex", fact="contrast")
 
 
 def _anchor_reflection(state: ConversationState, user_turns: list[str]) -> Reflection:
