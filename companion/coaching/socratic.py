@@ -83,7 +83,9 @@ def _schema(tier: str, stem: str, anchors: list[str], earlier: list[Side] | None
         # Opening on the person keeps a reflection from turning into an analysis of the situation
         # ("The deadline is a significant milestone ..."), which is what the 1.5B model wrote.
         props["reflection"] = {"type": "string",
-                               "pattern": f"^{REFLECTION_OPENING}{asking.TAIL}{{20,{slots['reflection']}}}[.]$"}
+                               # the space or apostrophe after "you": "It sounds like your
+                               # co-founder is pulling ..." is about someone else (1.5B, 2026-12-05)
+                               "pattern": f"^{REFLECTION_OPENING}[ ']{asking.TAIL}{{19,{slots['reflection']}}}[.]$"}
     props["anchor"] = {"type": "string", "enum": anchors}
     if slots["question"] == "tail":
         props["question"] = {"type": "string",

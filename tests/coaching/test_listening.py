@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from support.fakes import FakeKnowledge, passage
 
@@ -620,3 +622,20 @@ def test_a_wider_tier_picks_what_the_news_pulls_against_and_the_program_says_bot
     socratic.listening_turn(tiny, state, tier="tiny", user_turns=TOBIAS, covered=[], asked=[],
                             passages_block="", history_block="", temperature=0.3)
     assert "against" not in tiny.history[0]["schema"]["properties"]  # a narrow slot has no such reading
+
+
+def test_a_noun_phrase_is_no_side_and_an_added_sentence_about_someone_else_is_refused():
+    from companion.coaching.listening.reflections import added_problems, sides
+
+    turns = ["I'm torn between a quarter on the billing rewrite and the features sales keeps asking for.",
+             "Billing had three outages last month, each one about two hours."]
+    earlier, _ = sides(turns)
+    assert all(not s.clause.startswith("the features") for s in earlier)  # "On one hand the features ..."
+    state = replay(TOBIAS)
+    said_back = program_reflection(state, TOBIAS).text
+    # qwen2.5-1.5b, 2026-12-05, after a two-sided reflection: a guess about someone else
+    about_them = "It sounds like your launch is pulling against the idea of the code."
+    assert "is about someone else, not the PM" in added_problems(about_them, said_back, state, TOBIAS)
+    pattern = socratic._schema("small", "", ["four weeks"])["properties"]["reflection"]["pattern"]
+    assert re.match(pattern, "It sounds like you're worried about the launch in four weeks.")
+    assert not re.match(pattern, "It sounds like your launch is pulling against the idea of the code.")

@@ -400,10 +400,21 @@ class Side(BaseModel):
 _SIDE_WORDS = 18  # a longer side said back in full reads as a copy
 
 
+def _is_clause(text: str, anchors: list[str]) -> bool:
+    """Not a noun phrase with a clause hung on it ("the features sales keeps asking for"): an
+    anchor that opens the text is followed by its verb, a name or a comma, not by a noun."""
+    for anchor in anchors:
+        if text.lower().startswith(anchor.lower() + " "):
+            after = parse(text)[len(parse(anchor))]
+            return after.pos_ != "NOUN"  # "your manager Ines thinks": a name is apposition
+    return True
+
+
 def _side(state: ConversationState) -> Side | None:
     for texts, _ in _clauses(state):
         # "you're torn between a quarter on X" (the other choice cut off) is no side
-        fits = [t for t in texts if len(t.split()) <= _SIDE_WORDS and not re.search(r"\bbetween\b(?!.*\band\b)", t)]
+        fits = [t for t in texts if len(t.split()) <= _SIDE_WORDS and _is_clause(t, state.anchors)
+                and not re.search(r"\bbetween\b(?!.*\band\b)", t)]
         anchor = next((a for a in state.anchors if a.lower() in fits[0].lower()), None) if fits else None
         if anchor:
             return Side(label=anchor, clause=fits[0])
@@ -595,6 +606,9 @@ def added_problems(text: str, program: str, state: ConversationState, user_turns
     from companion.coaching.questions import analyse
 
     problems = []
+    if re.match(r"^(?:it sounds like|it seems(?: like)?|maybe|so)\s+your\b", text, re.IGNORECASE):
+        # "It sounds like your co-founder is pulling against ...": someone else, and a guess at them
+        problems.append("is about someone else, not the PM")
     if parrot_share(text, program) >= 0.6 or shares_run(text, program, n=6):
         problems.append("says again what the program's reflection said")
     doc = parse(text)
