@@ -636,6 +636,8 @@ def test_a_noun_phrase_is_no_side_and_an_added_sentence_about_someone_else_is_re
     # qwen2.5-1.5b, 2026-12-05, after a two-sided reflection: a guess about someone else
     about_them = "It sounds like your launch is pulling against the idea of the code."
     assert "is about someone else, not the PM" in added_problems(about_them, said_back, state, TOBIAS)
+    stock = "It sounds like you're still in the dark about the code, and holding that back may be weighing on you."
+    assert "repeats one of the program's stock guesses" in added_problems(stock, said_back, state, TOBIAS)
     pattern = socratic._schema("small", "", ["four weeks"])["properties"]["reflection"]["pattern"]
     assert re.match(pattern, "It sounds like you're worried about the launch in four weeks.")
     assert not re.match(pattern, "It sounds like your launch is pulling against the idea of the code.")

@@ -611,6 +611,10 @@ def added_problems(text: str, program: str, state: ConversationState, user_turns
         problems.append("is about someone else, not the PM")
     if parrot_share(text, program) >= 0.6 or shares_run(text, program, n=6):
         problems.append("says again what the program's reflection said")
+    if any(shares_run(text, tail, n=4) for tail in [*_STAKES.values(), *(cue for _, _, cue in _CUES)]):
+        # the endpoint, 2026-12-05: "..., and holding that back may be weighing on you" said of
+        # the wrong person; the program's stock guesses are the program's to make
+        problems.append("repeats one of the program's stock guesses")
     doc = parse(text)
     if _guess_words(program) & {t.lemma_.lower() for t in doc}:
         # "... may be adding to the pressure. Maybe you're feeling stressed and pressured."
