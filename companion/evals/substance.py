@@ -303,7 +303,7 @@ move like live believe hold bring happen write provide sit stand lose pay meet i
 set learn change lead understand watch follow stop create speak read allow add spend grow open
 walk win offer remember love consider appear buy wait serve die send expect build stay fall cut
 reach kill remain suggest raise pass sell require report decide pull
-said went gone got gotten made knew known thought took taken saw seen came gave given told felt
+said goes went gone got gotten made knew known thought took taken saw seen came gave given told felt
 became left kept began begun heard held brought wrote written sat stood lost paid met learnt led
 understood spoke spoken spent grew grown won bought fell fallen ran meant built sent sold
 """
