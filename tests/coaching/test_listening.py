@@ -641,3 +641,12 @@ def test_a_noun_phrase_is_no_side_and_an_added_sentence_about_someone_else_is_re
     pattern = socratic._schema("small", "", ["four weeks"])["properties"]["reflection"]["pattern"]
     assert re.match(pattern, "It sounds like you're worried about the launch in four weeks.")
     assert not re.match(pattern, "It sounds like your launch is pulling against the idea of the code.")
+
+
+def test_a_person_named_only_by_a_pronoun_is_the_one_asked_about():
+    state = replay(["Lukas used to come to our one-on-ones with a list of topics.",
+                    "I haven't told him why I said no, only that it wasn't the right time."])
+    qtype, why, anchors = asking.choose_type(state, [])
+    assert qtype == "alternate_viewpoints" and "told him" in why  # was "told he"
+    assert anchors[0] == "he"  # was "someone else involved", which a whole-question model asked about
+    assert asking.fallback_question(qtype, anchors, []) == "How might he see this?"

@@ -49,6 +49,9 @@ _PEOPLE_ROLES = {"manager", "boss", "vp", "level", "skip-level", "ceo", "cto", "
                  "investor", "partner", "candidate", "exec", "leadership", "developer", "pm"}
 
 
+_OBJECT = {"he": "him", "she": "her", "they": "them"}  # the state keeps "I haven't told him" as "he"
+
+
 def choose_type(state: ConversationState, covered: list[str]) -> tuple[str, str, list[str]]:
     """(type, why, anchors with the best one for that type first), from what is new."""
     new = state.new_facts()
@@ -67,8 +70,9 @@ def choose_type(state: ConversationState, covered: list[str]) -> tuple[str, str,
         elif f.kind == "not_yet":
             whom = f.detail.get("whom")
             if whom:
-                offer("alternate_viewpoints", 5.5, f"you haven't told {whom} yet: their view is missing",
-                      [whom])
+                # "I haven't told him why": he is the person to ask about, not "someone else involved"
+                offer("alternate_viewpoints", 5.5,
+                      f"you haven't told {_OBJECT.get(whom, whom)} yet: their view is missing", [whom])
             offer("implications", 5, f"something is not done yet ({f.text})", [f.detail.get("about"), f.anchor])
         elif f.kind == "claim":
             who = f.detail.get("who", "")
@@ -106,7 +110,8 @@ def choose_type(state: ConversationState, covered: list[str]) -> tuple[str, str,
     pool = people if qtype == "alternate_viewpoints" else []
     anchors = _dedupe([*preferred, *pool, *state.anchors])
     if qtype == "alternate_viewpoints":
-        anchors = [a for a in anchors if a in people or _is_person_phrase(a)] or ["someone else involved"]
+        anchors = [a for a in anchors if a in people or a in _OBJECT or _is_person_phrase(a)] \
+            or ["someone else involved"]
     return qtype, why, anchors[:5] or ["this"]  # "What might follow from this?"
 
 
