@@ -245,6 +245,9 @@ def grammar(user_turns: list[str], replies: list[str]) -> SubstanceResult:
                 problems.append("'go of'")
             if re.search(r"\babout (?:strategic|important|better|good|bad|ready)\?", q, re.IGNORECASE):
                 problems.append("bare adjective")
+            if re.search(r"^\w+ (?:could|might|would|will|can|does|do|did|should) (?:why|what|how|whether)\b",
+                         q, re.IGNORECASE):
+                problems.append("wh-clause as subject")  # "What could why you said no be?"
             if len(w) > 30:
                 problems.append("run-on")
             if problems:

@@ -86,6 +86,8 @@ def test_update_returns_a_new_state_and_keeps_the_old():
         ("What are you assuming about those three accounts yet?", ""),
         # smollm2-135m, 2026-12-05: the guard read the comma as the last word
         ("What could your team do to avoid this situation and make it work better in the future, or,?", ""),
+        # qwen2.5-0.5b, 2026-12-05: the anchor "why you said no" as the subject
+        ("What could why you said no be?", ""),
     ],
 )
 def test_bad_fills_fail_the_grammar_check(question, user_text):

@@ -163,3 +163,8 @@ def test_the_users_claim_or_someones_view_said_back_is_not_the_coachs_advice():
                       "So your mentor thinks you should move to the platform team."):
         assert substance.coach_parts(said_back)[2] == [], said_back
     assert substance.coach_parts("You could ship it on Friday.")[2] == ["You could ship it on Friday."]
+
+
+def test_a_wh_clause_as_the_subject_is_malformed():
+    result = substance.grammar(["I haven't told him why I said no."], ["So he is in the dark.\n\n**What could why you said no be?**"])
+    assert result.counts["bad"] == 1

@@ -1,7 +1,9 @@
-"""Does a question parse as a grammatical English question to the PM? (spaCy, not patterns)."""
+"""Does a question parse as a grammatical English question to the PM? (spaCy, and one pattern
+for what it parses wrongly: a wh-clause as the subject)."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from companion.coaching.listening.nlp import parse
@@ -33,6 +35,9 @@ def grammar_problems(question: str, user_text: str = "") -> list[str]:
     sents = list(doc.sents)
     if len([s for s in sents if s.text.strip().endswith("?")]) > 1:
         problems.append("more than one question")
+    if re.match(r"^\w+ (?:could|might|would|will|can|does|do|did|should) (?:why|what|how|whether|who)\b", q, re.I):
+        # qwen2.5-0.5b, 2026-12-05: "What could why you said no be?": a wh-clause as the subject
+        problems.append("a wh-clause stands where the subject should be")
     first = doc[0].lower_
     if first not in _WH and first not in _AUX and doc[0].lemma_.lower() not in {"tell", "walk"}:
         problems.append(f"does not open like a question ({doc[0].text!r})")
