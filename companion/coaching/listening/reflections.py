@@ -582,11 +582,15 @@ def _misattributed(text: str, user_turns: list[str]) -> list[str]:
     return wrong
 
 
+# The program's tentative guesses at what a fact means: the tails it adds after a fact.
+_STOCK_GUESSES = (*_STAKES.values(), *(cue for _, _, cue in _CUES))
+
+
 def _guess_words(program: str) -> set[str]:
     """Content lemmas of the program's tentative guess (a `_STAKES` or `_CUES` tail), if it made one."""
     from companion.coaching.listening.words import is_content
 
-    for tail in [*_STAKES.values(), *(cue for _, _, cue in _CUES)]:
+    for tail in _STOCK_GUESSES:
         if program.endswith(tail + "."):
             return {t.lemma_.lower() for t in parse(tail) if is_content(t) or t.lemma_.lower() in _COACH_WORDS}
     return set()
@@ -611,7 +615,7 @@ def added_problems(text: str, program: str, state: ConversationState, user_turns
         problems.append("is about someone else, not the PM")
     if parrot_share(text, program) >= 0.6 or shares_run(text, program, n=6):
         problems.append("says again what the program's reflection said")
-    if any(shares_run(text, tail, n=4) for tail in [*_STAKES.values(), *(cue for _, _, cue in _CUES)]):
+    if any(shares_run(text, tail, n=4) for tail in _STOCK_GUESSES):
         # the endpoint, 2026-12-05: "..., and holding that back may be weighing on you" said of
         # the wrong person; the program's stock guesses are the program's to make
         problems.append("repeats one of the program's stock guesses")
