@@ -652,3 +652,28 @@ def test_a_person_named_only_by_a_pronoun_is_the_one_asked_about():
     assert qtype == "alternate_viewpoints" and "told him" in why  # was "told he"
     assert anchors[0] == "he"  # was "someone else involved", which a whole-question model asked about
     assert asking.fallback_question(qtype, anchors, []) == "How might he see this?"
+
+
+def test_the_person_not_yet_told_is_the_one_addressed_not_the_thing_not_done():
+    # 0.5B listening run, 2026-12-05: "I haven't written the case yet" read "the case" as a person
+    # ("you haven't told the case yet") and asked "How might someone else involved see this?"
+    state = replay(["I'm putting Aisha up for senior PM this cycle.",
+                    "The committee meets on the 14th and I haven't written the case yet."])
+    (untold,) = [f for f in state.new_facts() if f.kind == "not_yet"]
+    assert "whom" not in untold.detail
+    qtype, why, anchors = asking.choose_type(state, ["alternate_viewpoints"])
+    assert "told" not in why and "someone else involved" not in anchors
+    raised = [f for f in replay(["I haven't raised the pricing change with Dana yet."]).new_facts()
+              if f.kind == "not_yet"][0].detail
+    assert (raised["whom"], raised["about"]) == ("Dana", "the pricing change")
+    shown = [f for f in replay(["I haven't shown Priya the numbers yet."]).new_facts() if f.kind == "not_yet"][0]
+    assert (shown.detail["whom"], shown.detail["about"]) == ("Priya", "the numbers")
+
+
+def test_a_viewpoints_question_needs_someone_to_ask_about():
+    state = replay(["The data says churn doubled after the redesign."])
+    for covered in ([], ["reasons_evidence"], ["reasons_evidence", "assumptions"]):
+        qtype, _, anchors = asking.choose_type(state, covered)
+        assert qtype != "alternate_viewpoints" or all(asking._is_person_phrase(a) or a in asking._OBJECT
+                                                      for a in anchors)
+        assert "someone else involved" not in anchors

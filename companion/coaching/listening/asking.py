@@ -106,13 +106,14 @@ def choose_type(state: ConversationState, covered: list[str]) -> tuple[str, str,
         score -= 0.5 * covered.count(qtype)
         ranked.append((score, qtype, why, anchors))
     ranked.sort(key=lambda r: -r[0])
-    _, qtype, why, preferred = ranked[0]
-    pool = people if qtype == "alternate_viewpoints" else []
-    anchors = _dedupe([*preferred, *pool, *state.anchors])
-    if qtype == "alternate_viewpoints":
-        anchors = [a for a in anchors if a in people or a in _OBJECT or _is_person_phrase(a)] \
-            or ["someone else involved"]
-    return qtype, why, anchors[:5] or ["this"]  # "What might follow from this?"
+    for _, qtype, why, preferred in ranked:
+        anchors = _dedupe([*preferred, *(people if qtype == "alternate_viewpoints" else []), *state.anchors])
+        if qtype == "alternate_viewpoints":
+            anchors = [a for a in anchors if a in people or a in _OBJECT or _is_person_phrase(a)]
+            if not anchors:  # nobody to ask about: "How might someone else involved see this?" says nothing
+                continue
+        return qtype, why, anchors[:5] or ["this"]  # "What might follow from this?"
+    raise AssertionError("assumptions and clarity are always offered")
 
 
 def _is_person_phrase(anchor: str) -> bool:

@@ -119,6 +119,30 @@ def _span_text(tokens: Iterable[Token]) -> str:
 
 
 _OBJECT_TO_SUBJECT = {"him": "he", "her": "she", "them": "they", "me": "you", "us": "you"}
+# Verbs whose direct object is the person addressed ("tell my skip-level"); for the others it is
+# the thing ("written the case", "raised the pricing with Dana").
+_ADDRESS_VERBS = {"tell", "ask", "inform", "warn", "email", "call", "update", "brief", "ping", "text"}
+
+
+def _addressee(verb: Token) -> tuple[Token | None, Token | None]:
+    """(the person not yet told, the thing not yet said or done) of a negated verb."""
+    whom = thing = None
+    for c in verb.children:
+        if c.dep_ == "dative":
+            whom = next((x for x in c.children if x.dep_ == "pobj"), c) if c.pos_ == "ADP" else c
+        elif c.dep_ == "prep" and c.lower_ in {"to", "with"} and verb.lemma_ in _COMMUNICATE:
+            whom = whom or next((x for x in c.children if x.dep_ == "pobj"), None)
+        elif c.dep_ == "dobj":
+            addressed = verb.lemma_ in _ADDRESS_VERBS or c.lower_ in _OBJECT_TO_SUBJECT
+            if addressed and whom is None:
+                whom = c
+            else:
+                thing = c
+    if whom is None and thing is not None and verb.lemma_ in _COMMUNICATE:
+        # "raised the pricing change with Dana": the parse hangs "with Dana" on the thing
+        prep = next((x for x in thing.children if x.dep_ == "prep" and x.lower_ in {"to", "with"}), None)
+        whom = next((x for x in prep.children if x.dep_ == "pobj"), None) if prep is not None else None
+    return whom, thing
 
 
 def joined_clauses(verb: Token) -> list[Token]:
@@ -231,7 +255,7 @@ def _facts(doc: Doc, turn: int) -> list[Fact]:
                                                                      "punct", "intj"}
                             or x.head != t]
                     rest = [x for x in rest if x.i > t.i and x.lower_ not in {"yet", "still"}]
-                    whom = next((c for c in t.children if c.dep_ in {"dobj", "dative"}), None)
+                    whom, thing = _addressee(t)
                     about = next((c for c in t.children if c.dep_ == "prep" and c.lower_ == "about"), None)
                     # "I haven't told him why I said no, only that ...": what is untold is the
                     # wh-clause, up to its first comma.
@@ -249,7 +273,10 @@ def _facts(doc: Doc, turn: int) -> list[Fact]:
                         whom=_OBJECT_TO_SUBJECT.get(whom.lower_, "") if whom is not None and whom.pos_ == "PRON"
                         else _span_text(_chunk_of(whom, doc) or [whom]) if whom is not None else "",
                         about=_span_text(_subtree(about)[1:]) if about is not None
-                        else _span_text(told_words) if told_words else "",
+                        else _span_text(told_words) if told_words
+                        else _span_text(x for x in _subtree(thing)
+                                        if whom.head.dep_ != "prep" or x not in list(whom.head.subtree))
+                        if thing is not None and whom is not None else "",
                         rest=_span_text(rest))
             # Not knowing what to do is being stuck: "I don't know what to do about the load",
             # "I have no idea how to tell her". (Not a claim of certainty.)
