@@ -677,3 +677,32 @@ def test_a_viewpoints_question_needs_someone_to_ask_about():
         assert qtype != "alternate_viewpoints" or all(asking._is_person_phrase(a) or a in asking._OBJECT
                                                       for a in anchors)
         assert "someone else involved" not in anchors
+
+
+@pytest.mark.parametrize(("qtype", "anchor", "question"), [
+    # the program's own questions on the 1.5B's listening run of 2026-12-05, and what they are now
+    ("implications", "five weeks", "What could change for you in five weeks?"),  # "What might follow from five weeks?"
+    ("implications", "a year", "What could change for you in a year?"),
+    ("reasons_evidence", "two more weeks", "How did you arrive at two more weeks?"),  # "What evidence ... about"
+    ("alternate_viewpoints", "two customers", "How might those two customers see this?"),
+    ("alternate_viewpoints", "only one customer", "How might that one customer see this?"),
+    ("implications", "29 to 39 dollars", "What could 29 to 39 dollars change for you?"),
+    ("implications", "the Pro plan", "What might follow from the Pro plan?"),  # a thing: as before
+])
+def test_the_programs_own_question_fits_the_shape_of_its_anchor(qtype, anchor, question):
+    assert asking.fallback_question(qtype, [anchor], []) == question
+    assert grammar_problems(question, "") == []
+    assert asking.fallback_question(qtype, [anchor], [question]) != question  # asked: the next one
+
+
+def test_a_long_session_replays_only_its_recent_messages_for_sides(monkeypatch):
+    from companion.coaching.listening import reflections
+
+    calls = []
+    real = reflections.update
+    monkeypatch.setattr(reflections, "update", lambda state, text: calls.append(text) or real(state, text))
+    turns = [f"We moved the launch to week {i} of the quarter." for i in range(200)]
+    turns.append("Billing had three outages last month, each one about two hours.")
+    _, latest = reflections.sides(turns)
+    assert latest is not None and "three outages" in latest.clause
+    assert len(calls) == reflections._SIDES_WINDOW  # not 201: a turn's cost does not grow with the session

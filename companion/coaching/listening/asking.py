@@ -165,9 +165,39 @@ def whole_pattern(max_chars: int) -> str:
     return f"^(What|How|Which|Who|Why|When|Where) {TAIL}{{10,{max_chars}}}[?]$"
 
 
+_COUNT = (r"(?:\d[\d,.]*k?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+          r"fifteen|twenty|thirty|forty|fifty|a few|several|a couple of)")
+_SPAN = re.compile(rf"^(?:another |the next |the last |(?:only|just) )?{_COUNT}(?: more)? "
+                   r"(?:days?|weeks?|months?|quarters?|years?|sprints?|hours?)$", re.IGNORECASE)
+_COUNTED = re.compile(rf"^(?:(?:only|just) )?({_COUNT}) (.+)$", re.IGNORECASE)
+# A stem that fits the anchor's shape, tried before the type's own: a span of time is not a
+# thing that things follow from ("What might follow from five weeks?"), and a count of people
+# is asked about as those people ("How might two customers see this?").
+_SPAN_STEMS: dict[str, list[tuple[str, str]]] = {
+    "implications": [("What could change for you in", "")],
+    "assumptions": [("What are you assuming will happen in", "")],
+    "reasons_evidence": [("How did you arrive at", "")],
+}
+
+
+def _stems_for(qtype: str, anchor: str) -> list[tuple[str, str, str]]:
+    """(opening, anchor as said, ending) for one anchor, the best fit first."""
+    own = [(stem, anchor, end) for stem, end in TYPES[qtype]["stems"]]
+    if _SPAN.match(anchor):
+        return [(stem, anchor, end) for stem, end in _SPAN_STEMS.get(qtype, [])] + own
+    counted = _COUNTED.match(anchor)
+    if counted and qtype == "alternate_viewpoints" and _is_person_phrase(anchor):
+        number, people = counted.groups()
+        those = "that" if number.lower() in {"one", "a", "an"} else "those"
+        return [(stem, f"{those} {number} {people}", end) for stem, end in TYPES[qtype]["stems"]]
+    if counted and qtype == "implications":
+        return own[::-1]  # "What could 29 to 39 dollars change for you?"
+    return own
+
+
 def fallback_question(qtype: str, anchors: list[str], asked: list[str]) -> str:
     """A question the program finishes itself: a stem, the anchor and a fixed ending."""
-    options = [f"{stem} {a}{end}?" for a in anchors for stem, end in TYPES[qtype]["stems"]]
+    options = [f"{stem} {a}{end}?" for anchor in anchors for stem, a, end in _stems_for(qtype, anchor)]
     for q in options:
         if q not in asked:
             return q

@@ -421,13 +421,19 @@ def _side(state: ConversationState) -> Side | None:
     return None
 
 
+_SIDES_WINDOW = 24
+
+
 def sides(user_turns: list[str], *, skip: Collection[int] = (), most: int = 3) -> tuple[list[Side], Side | None]:
     """The earlier messages' sides (most recent first, at most `most`, none of the turns in
     `skip`) and the latest message's: what a double-sided reflection may hold together."""
     state = ConversationState()
     earlier: list[Side] = []
     latest: Side | None = None
-    for i, turn in enumerate(user_turns):
+    # The last few dozen messages hold every side worth offering; replaying a whole long session
+    # each turn would grow with its square once the parse cache no longer holds it.
+    first = max(0, len(user_turns) - _SIDES_WINDOW)
+    for i, turn in enumerate(user_turns[first:], start=first):
         state = update(state, turn)
         side = _side(state) if i not in skip else None
         if i == len(user_turns) - 1:
