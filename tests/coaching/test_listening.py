@@ -688,6 +688,7 @@ def test_a_viewpoints_question_needs_someone_to_ask_about():
     ("alternate_viewpoints", "only one customer", "How might that one customer see this?"),
     ("implications", "29 to 39 dollars", "What could 29 to 39 dollars change for you?"),
     ("implications", "the Pro plan", "What might follow from the Pro plan?"),  # a thing: as before
+    ("implications", "an underperforming engineer", "What might follow from an underperforming engineer?"),
 ])
 def test_the_programs_own_question_fits_the_shape_of_its_anchor(qtype, anchor, question):
     assert asking.fallback_question(qtype, [anchor], []) == question
@@ -706,3 +707,26 @@ def test_a_long_session_replays_only_its_recent_messages_for_sides(monkeypatch):
     _, latest = reflections.sides(turns)
     assert latest is not None and "three outages" in latest.clause
     assert len(calls) == reflections._SIDES_WINDOW  # not 201: a turn's cost does not grow with the session
+
+
+def test_an_added_sentence_may_not_set_people_against_each_other_or_give_a_reason_never_given():
+    from companion.coaching.listening.reflections import added_problems
+
+    turns = ["I'm putting Aisha up for senior PM this cycle.",
+             "Rafael, the other group lead, told the calibration group she isn't strategic enough."]
+    state = replay(turns)
+    said_back = program_reflection(state, turns).text
+    # the endpoint, 2026-12-05: Rafael is the other group lead
+    rafael = "It sounds like you're facing a conflict between the other group lead and Rafael."
+    assert "sets people against each other (lead, Rafael)" in added_problems(rafael, said_back, state, turns)
+    bug = ["Our CEO announced the September 12 launch on stage.", "QA found the sync bug again yesterday."]
+    state = replay(bug)
+    # the 1.5B, 2026-12-05: a decision never made, with a reason never given
+    held = "It sounds like you're holding the September 12 launch back because of the bug that QA found yesterday."
+    assert "gives a reason the PM did not give" in added_problems(held, program_reflection(state, bug).text, state, bug)
+    options = ["I like my current product, and I just shipped the search rewrite there.",
+               "The platform role reports to Yusuf, who I have never worked with."]
+    state = replay(options)
+    pulled = "It sounds like you're being pulled between your current product and the platform role."
+    problems = added_problems(pulled, program_reflection(state, options).text, state, options)
+    assert not [p for p in problems if p.startswith(("sets people", "gives a reason"))]  # options, not people

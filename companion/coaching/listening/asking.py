@@ -169,7 +169,8 @@ _COUNT = (r"(?:\d[\d,.]*k?|a|an|one|two|three|four|five|six|seven|eight|nine|ten
           r"fifteen|twenty|thirty|forty|fifty|a few|several|a couple of)")
 _SPAN = re.compile(rf"^(?:another |the next |the last |(?:only|just) )?{_COUNT}(?: more)? "
                    r"(?:days?|weeks?|months?|quarters?|years?|sprints?|hours?)$", re.IGNORECASE)
-_COUNTED = re.compile(rf"^(?:(?:only|just) )?({_COUNT}) (.+)$", re.IGNORECASE)
+_NUMBER = r"(?:\d[\d,.]*k?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
+_COUNTED = re.compile(rf"^(?:(?:only|just) )?({_NUMBER}) (.+)$", re.IGNORECASE)
 # A stem that fits the anchor's shape, tried before the type's own: a span of time is not a
 # thing that things follow from ("What might follow from five weeks?"), and a count of people
 # is asked about as those people ("How might two customers see this?").

@@ -12,7 +12,7 @@ from companion.coaching.listening.nlp import parse
 from companion.coaching.listening.state import ConversationState, Fact, joined_clauses, update
 
 if TYPE_CHECKING:
-    from spacy.tokens import Token
+    from spacy.tokens import Doc, Token
 
 PARROT = 0.8  # a reflection sharing this share of its words with a user sentence is a copy
 # Which kind of new content a reflection takes up first.
@@ -602,6 +602,30 @@ def _guess_words(program: str) -> set[str]:
     return set()
 
 
+_CAUSE = re.compile(r"\b(?:because|due to|since|as a result|that's why)\b", re.IGNORECASE)
+# Head nouns that name people: a tension "between" or "both" of these is between persons.
+_PERSON_NOUNS = {"manager", "boss", "vp", "lead", "director", "head", "ceo", "cto", "cpo", "cfo",
+                 "founder", "co-founder", "people", "person", "team", "engineer", "engineers",
+                 "designer", "sales", "hr", "customer", "customers", "stakeholder", "stakeholders",
+                 "colleague", "peer", "report", "mentor", "board", "investor", "skip-level", "exec"}
+
+
+def _people_between(doc: Doc) -> list[str]:
+    """The people a sentence sets on either side of "between ... and ..." or "both ... and ..."."""
+    found: list[str] = []
+    for tok in doc:
+        if tok.lower_ == "between":
+            heads = [c for c in tok.children if c.dep_ == "pobj"]
+        elif tok.lower_ == "both" and tok.dep_ in {"preconj", "det"}:
+            heads = [tok.head]
+        else:
+            continue
+        for head in list(heads):
+            heads += [c for c in head.conjuncts if c not in heads]
+        found += [h.text for h in heads if h.pos_ == "PROPN" or h.lower_ in _PERSON_NOUNS]
+    return found
+
+
 def added_problems(text: str, program: str, state: ConversationState, user_turns: list[str],
                    examples: tuple[str, ...] = ()) -> list[str]:
     """Why a model's reflection may not follow the program's ([] when it may): it must go
@@ -645,6 +669,16 @@ def added_problems(text: str, program: str, state: ConversationState, user_turns
     wrong = _misattributed(text, user_turns)
     if wrong:
         problems.append(f"gives the PM a feeling they said of someone else ({', '.join(wrong)})")
+    people = _people_between(doc)
+    if people:
+        # the endpoint, 2026-12-05: "a conflict between the other group lead and Rafael" (one
+        # man), "pulled between the people who own the code and HR": the PM weighs options, and a
+        # guess at who is against whom is the misreading a PM notices first
+        problems.append(f"sets people against each other ({', '.join(people)})")
+    if _CAUSE.search(text) and not _CAUSE.search(" ".join(user_turns[-2:])):
+        # the 1.5B, 2026-12-05: "you're holding the September 12 launch back because of the bug",
+        # a decision the PM never made, with a reason they never gave
+        problems.append("gives a reason the PM did not give")
     coded = analyse(text, previous=user_turns[-1] if user_turns else "")
     if coded.behaviour != "reflection" or coded.reflection != "complex":
         problems.append("adds no meaning or feeling (the learned coder reads it as "
