@@ -1106,7 +1106,7 @@ class OnTheirWords(_AtLeast):
         "used (words questions are made of aside: mean, assume, evidence, follow, ..., and the "
         "hundred commonest verbs) is >= `min`: the question stays with what the user said (\"How "
         "does this impact your team's morale and productivity?\" brings in three). Passes when "
-        "there is no question. Gold TPR 0.93, TNR 1.00; no shipped scenario gates on it yet."
+        "there is no question. Gold TPR 0.93, TNR 1.00; the 25 listening scenarios gate on it at 0.67."
     )
     min: Annotated[float, Field(ge=0.0, le=1.0)] = 0.67
 
