@@ -68,6 +68,7 @@ class Drafted(BaseModel):
 # The prompt's example reflections, which a small model copies ("you're the one who has to
 # carry that news upward" after every kind of news).
 _EXAMPLE = re.compile(r"(?:-> |^Reflection: )(.+)$", re.MULTILINE)
+_EXAMPLE_ANCHORS = re.compile(r"^Anchors?: (.+)$", re.MULTILINE)
 REFLECTION_OPENING = "(It sounds like you|It seems you|You|Part of you|On one hand,? you)"
 NOTHING = "nothing"  # no earlier side pulls against what is new
 
@@ -132,10 +133,18 @@ def _anchor_of(question: str, anchors: list[str], picked: str) -> str | None:
 
 
 def question_problems_for(question: str, anchor: str | None, *, state: ConversationState, asked: list[str],
-                          stem: str = "") -> list[str]:
+                          stem: str = "", example_anchors: tuple[str, ...] = (),
+                          user_turns: tuple[str, ...] = ()) -> list[str]:
     """The existing guard, the anchor rule, the grammar check and the invented-fact check together."""
     user_text = state.latest
     problems = question_problems(question, user_text=user_text, stem=stem)
+    said = " ".join(user_turns or (user_text,)).lower()
+    copied = [a for a in example_anchors if a.lower() in question.lower()
+              and re.sub(r"^(?:your|the|a|an) ", "", a.lower()) not in said]  # "my designer" is theirs
+    if copied:
+        # qwen2.5-0.5b, 2026-12-05: "How might he feel about the offsite matter so much to you
+        # right now?", the prompt's example for another situation
+        problems.append(f"copies an example of the prompt ({copied[0]})")
     if anchor is None:
         problems.append("does not contain an anchor")
     problems += grammar_problems(question, user_text)
@@ -188,6 +197,7 @@ def listening_turn(
     qtype, why, anchors = asking.choose_type(state, covered)
     prompt = load_prompt("socratic-listening")
     examples = tuple(_EXAMPLE.findall(prompt.system))
+    example_anchors = tuple(a.strip() for line in _EXAMPLE_ANCHORS.findall(prompt.system) for a in line.split("|"))
     new = "; ".join(f.text for f in state.new_facts()[:5]) or ", ".join(state.anchors[:3]) or state.latest[:200]
     stems = asking.TYPES[qtype]["stems"]
     result: ListeningTurn = {"type": qtype, "why": why, "anchors": anchors, "tier": tier, "regenerated": 0,
@@ -236,7 +246,8 @@ def listening_turn(
         text = " ".join(got.question.split())
         found = _anchor_of(text, [*anchors, *state.anchors, *fact_anchors], got.anchor)
         problems = question_problems_for(text, found, state=state, asked=asked,
-                                         stem=stem if tier == "tiny" else "")
+                                         stem=stem if tier == "tiny" else "",
+                                         example_anchors=example_anchors, user_turns=tuple(user_turns))
         picked = next((s for s in earlier if s.label == got.against), None)
         if picked is not None and latest is not None and base is said_back and drafted_reflection is None:
             both = double_sided(picked, latest, user_turns)

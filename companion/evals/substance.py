@@ -248,6 +248,9 @@ def grammar(user_turns: list[str], replies: list[str]) -> SubstanceResult:
             if re.search(r"^\w+ (?:could|might|would|will|can|does|do|did|should) (?:why|what|how|whether)\b",
                          q, re.IGNORECASE):
                 problems.append("wh-clause as subject")  # "What could why you said no be?"
+            if re.search(r"^what makes\b(?:(?!\b(?:matters?|feels?|seems?|sounds?|looks?)\b).)* so much to (?:you|them|him|her)\b",
+                         q, re.IGNORECASE):
+                problems.append("'make' without its verb")  # "What makes the board deck so much to you?"
             if len(w) > 30:
                 problems.append("run-on")
             if problems:

@@ -730,3 +730,26 @@ def test_an_added_sentence_may_not_set_people_against_each_other_or_give_a_reaso
     pulled = "It sounds like you're being pulled between your current product and the platform role."
     problems = added_problems(pulled, program_reflection(state, options).text, state, options)
     assert not [p for p in problems if p.startswith(("sets people", "gives a reason"))]  # options, not people
+
+
+def test_a_question_that_drops_its_verb_or_copies_the_prompts_example_is_refused():
+    # qwen2.5-0.5b, listening run of 2026-12-05: 4 of its 61 questions dropped the stem's "matter"
+    from companion.evals import substance
+
+    dropped = "What makes the board deck so much to you right now?"
+    assert any("lacks its verb" in p for p in grammar_problems(dropped, ""))
+    assert substance.grammar([], [f"So it matters.\n\n**{dropped}**"]).counts["bad"] == 1  # the evals' own count
+    for fine in ("What makes the offsite matter so much to you right now?", "What makes it so much to handle?",
+                 "What makes the billing rewrite so much harder now?"):
+        assert not grammar_problems(fine, "") and substance.grammar([], [f"**{fine}**"]).counts["bad"] == 0
+    turns = ["Lukas used to come to our one-on-ones with a list of topics.", "He stopped last month."]
+    state = replay(turns)
+    offsite = "How might he feel about the offsite?"  # the prompt's example anchor, not the PM's
+    examples = ("your designer", "the offsite")
+    problems = socratic.question_problems_for(offsite, "he", state=state, asked=[], example_anchors=examples,
+                                              user_turns=tuple(turns))
+    assert "copies an example of the prompt (the offsite)" in problems
+    mine = ["My designer keeps missing reviews."]
+    theirs = socratic.question_problems_for("How might your designer see this?", "your designer", state=replay(mine),
+                                            asked=[], example_anchors=examples, user_turns=tuple(mine))
+    assert not [p for p in theirs if p.startswith("copies")]  # "my designer" is the PM's own

@@ -22,6 +22,11 @@ _OF_VERBS = {"think", "consist", "approve", "dream", "hear", "speak", "know", "r
              "rid", "go", "die", "smell", "tire", "despair", "disapprove", "beware", "convince"}
 
 
+_MAKE_WITHOUT_VERB = re.compile(
+    r"^what makes\b(?:(?!\b(?:matters?|feels?|seems?|sounds?|looks?|important|hard|worth)\b).)* "
+    r"so much to (?:you|them|him|her)\b", re.IGNORECASE)
+
+
 def grammar_problems(question: str, user_text: str = "") -> list[str]:
     """Why `question` is not a well-formed question to "you" ([] when it is).
 
@@ -38,6 +43,10 @@ def grammar_problems(question: str, user_text: str = "") -> list[str]:
     if re.match(r"^\w+ (?:could|might|would|will|can|does|do|did|should) (?:why|what|how|whether|who)\b", q, re.I):
         # qwen2.5-0.5b, 2026-12-05: "What could why you said no be?": a wh-clause as the subject
         problems.append("a wh-clause stands where the subject should be")
+    if _MAKE_WITHOUT_VERB.search(q):
+        # qwen2.5-0.5b, 2026-12-05, in 4 of its 61 questions: "What makes the board deck so much
+        # to you right now?", the stem's "matter" dropped; the parse takes "much" for the verb's complement
+        problems.append("'makes' lacks its verb (what it makes the thing do or be)")
     first = doc[0].lower_
     if first not in _WH and first not in _AUX and doc[0].lemma_.lower() not in {"tell", "walk"}:
         problems.append(f"does not open like a question ({doc[0].text!r})")
