@@ -73,7 +73,9 @@ REFLECTION_OPENING = "(It sounds like you|It seems you|You|Part of you|On one ha
 NOTHING = "nothing"  # no earlier side pulls against what is new
 
 
-def _schema(tier: str, stem: str, anchors: list[str], earlier: list[Side] | None = None) -> dict[str, Any]:
+def _schema(tier: str, stem: str, anchors: list[str], earlier: list[Side] | None = None, *,
+            narrow: bool = False) -> dict[str, Any]:
+    """One draft's JSON schema; `narrow`: its question is a stem's tail, whatever the tier."""
     slots = SLOTS[tier]
     props: dict[str, Any] = {}
     if slots["reflection"] and earlier:
@@ -88,15 +90,18 @@ def _schema(tier: str, stem: str, anchors: list[str], earlier: list[Side] | None
                                # co-founder is pulling ..." is about someone else (1.5B, 2026-12-05)
                                "pattern": f"^{REFLECTION_OPENING}[ ']{asking.TAIL}{{19,{slots['reflection']}}}[.]$"}
     props["anchor"] = {"type": "string", "enum": anchors}
-    if slots["question"] == "tail":
+    if slots["question"] == "tail" or narrow:
         props["question"] = {"type": "string",
-                             "pattern": asking.tail_pattern(stem, anchors, slots["tail_chars"])}
+                             "pattern": asking.tail_pattern(stem, anchors, slots.get("tail_chars", _RETRY_TAIL))}
     else:
         props["question"] = {"type": "string", "pattern": asking.whole_pattern(slots["question_chars"])}
     return {"type": "object", "properties": props, "required": list(props)}
 
 
-def _task(tier: str, stem: str, said_back: str, earlier: list[Side] | None = None) -> str:
+_RETRY_TAIL = 90  # characters of a wider tier's tail on its second draft
+
+
+def _task(tier: str, stem: str, said_back: str, earlier: list[Side] | None = None, *, narrow: bool = False) -> str:
     if tier == "tiny":
         return f'Pick one anchor, then finish the question. Question: {stem} ...'
     against = ""
@@ -110,9 +115,11 @@ def _task(tier: str, stem: str, said_back: str, earlier: list[Side] | None = Non
     # The program has said back what is new; the model's reflection adds what the program cannot
     # know: what it may mean to the person, or how it may feel.
     sentences = "two sentences" if tier == "large" else "one sentence"
+    asking_ = (f"Then pick one anchor and finish the question in a few words. Question: {stem} ..." if narrow
+               else "Then pick one anchor and write the question; it must contain the anchor.")
     return (f'{against}The coach has already said: "{said_back}" Write the reflection: {sentences} '
             "that go further, what this may mean to them or how it may feel, said tentatively, with "
-            "no new facts. Then pick one anchor and write the question; it must contain the anchor.")
+            f"no new facts. {asking_}")
 
 
 def _anchor_of(question: str, anchors: list[str], picked: str) -> str | None:
@@ -222,16 +229,20 @@ def listening_turn(
         if attempt and budget is not None and result["model_s"] > budget:
             break  # a second draft would take the turn past 5 s: the program's question is ready now
         stem = stems[(state.turns + attempt) % len(stems)][0]
+        # A wider tier whose whole question was refused (most often for wandering off the PM's
+        # words) finishes a stem on its second draft, as the tiny tier does on its first: the
+        # program's own stem-and-anchor question is the last resort, not the second.
+        narrow = attempt > 0 and SLOTS[tier]["question"] == "whole"
         system, user = prompt.render(
             passages=passages_block, history=history_block, new=new, type_name=qtype,
             type_hint=asking.TYPES[qtype]["hint"], anchors=" | ".join(anchors),
-            task=_task(tier, stem, said_back.text, earlier),
+            task=_task(tier, stem, said_back.text, earlier, narrow=narrow),
         )
         messages = [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
         called = time.monotonic()
         try:
             got = provider.structured(
-                messages, Drafted, json_schema=_schema(tier, stem, anchors, earlier),
+                messages, Drafted, json_schema=_schema(tier, stem, anchors, earlier, narrow=narrow),
                 temperature=temperature if attempt == 0 else min(1.0, temperature + 0.4),
                 max_tokens=SLOTS[tier]["max_tokens"],
             )
@@ -246,7 +257,7 @@ def listening_turn(
         text = " ".join(got.question.split())
         found = _anchor_of(text, [*anchors, *state.anchors, *fact_anchors], got.anchor)
         problems = question_problems_for(text, found, state=state, asked=asked,
-                                         stem=stem if tier == "tiny" else "",
+                                         stem=stem if tier == "tiny" or narrow else "",
                                          example_anchors=example_anchors, user_turns=tuple(user_turns))
         picked = next((s for s in earlier if s.label == got.against), None)
         if picked is not None and latest is not None and base is said_back and drafted_reflection is None:

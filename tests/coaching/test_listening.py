@@ -753,3 +753,19 @@ def test_a_question_that_drops_its_verb_or_copies_the_prompts_example_is_refused
     theirs = socratic.question_problems_for("How might your designer see this?", "your designer", state=replay(mine),
                                             asked=[], example_anchors=examples, user_turns=tuple(mine))
     assert not [p for p in theirs if p.startswith("copies")]  # "my designer" is the PM's own
+
+
+def test_a_wider_tier_whose_whole_question_wanders_finishes_a_stem_on_its_second_draft():
+    turns = ["My team is exhausted."]
+    state = replay(turns)
+    qtype, _, anchors = asking.choose_type(state, [])
+    second_stem = asking.TYPES[qtype]["stems"][(state.turns + 1) % 2][0]
+    wanders = {"anchor": anchors[0], "question": "How does the exhaustion of your team impact your work?"}
+    tail = {"anchor": anchors[0], "question": f"{second_stem} {anchors[0]} describe being this tired?"}
+    provider = ScriptedProvider([wanders, tail])
+    turn = socratic.listening_turn(provider, state, tier="small", user_turns=turns, covered=[], asked=[],
+                                   passages_block="", history_block="", temperature=0.3)
+    first, second = (call["schema"]["properties"]["question"]["pattern"] for call in provider.history)
+    assert first.startswith("^(What|How") and second.startswith("^" + asking.escape(second_stem))
+    assert "finish the question" in provider.history[1]["messages"][-1].content
+    assert turn["question"] == tail["question"] and turn["question_by"] == "model" and not turn["fallback"]
