@@ -97,12 +97,13 @@ def main() -> None:
         session = CoachingSession(settings, provider=provider, knowledge=kb, mode="socratic")
         session.prepare()
         users = [t.user for t in scenario.turns]
-        replies = []
+        replies, walls = [], []
         for text in users:
             t0 = time.monotonic()
             reply = session.respond(text)
             elapsed = time.monotonic() - t0
             replies.append(reply)
+            walls.append(round(elapsed, 3))
             if not reply.advice:
                 turn_s.append(elapsed)
                 model_s.append((reply.listening or {}).get("model_s", 0.0))
@@ -114,7 +115,9 @@ def main() -> None:
                        "reflection_by": (r.listening or {}).get("reflection_by"),
                        # what the guard refused in this turn: why a wider tier's draft did not ship
                        "problems": (r.listening or {}).get("problems", []),
-                       "latency_s": r.latency_s} for u, r in zip(users, replies, strict=True)],
+                       # the reply's own clock, and the wall time of respond() that turn_s counts
+                       "latency_s": r.latency_s, "wall_s": w}
+                      for u, r, w in zip(users, replies, walls, strict=True)],
         })
         scored = score_entry(entries[-1])
         print(f"{scenario.id}: " + "; ".join(f"{n} {r['detail']}" for n, r in scored["checks"].items())

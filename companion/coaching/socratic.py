@@ -155,6 +155,13 @@ def question_problems_for(question: str, anchor: str | None, *, state: Conversat
     if anchor is None:
         problems.append("does not contain an anchor")
     problems += grammar_problems(question, user_text)
+    from companion.coaching.listening.nlp import parse
+
+    names = [t.text for t in parse(question) if t.pos_ == "PROPN"]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice or (anchor and question.lower().count(anchor.lower()) > 1):
+        # qwen2.5-0.5b, 2026-12-05: "How would Helga feel about the new manager, Helga?"
+        problems.append(f"says the same thing twice ({', '.join(twice) or anchor})")
     if question in asked:
         problems.append("already asked")
     if asking.echoes(question, user_text, anchor):

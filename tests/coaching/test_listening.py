@@ -769,3 +769,13 @@ def test_a_wider_tier_whose_whole_question_wanders_finishes_a_stem_on_its_second
     assert first.startswith("^(What|How") and second.startswith("^" + asking.escape(second_stem))
     assert "finish the question" in provider.history[1]["messages"][-1].content
     assert turn["question"] == tail["question"] and turn["question_by"] == "model" and not turn["fallback"]
+
+
+def test_a_question_that_says_the_same_name_twice_is_refused():
+    turns = ["Helga is our new manager and she wants to reorganise the team in her first week."]
+    state = replay(turns)
+    twice = socratic.question_problems_for("How would Helga feel about the new manager, Helga?", "Helga",
+                                           state=state, asked=[])
+    assert "says the same thing twice (Helga)" in twice  # qwen2.5-0.5b, 2026-12-05
+    once = socratic.question_problems_for("How would Helga describe her first week?", "Helga", state=state, asked=[])
+    assert not [p for p in once if p.startswith("says the same")]
