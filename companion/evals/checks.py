@@ -1100,15 +1100,16 @@ class ComplexReflections(_AtLeast):
 @register
 class OnTheirWords(_AtLeast):
     check: Literal["on_their_words"] = "on_their_words"
-    parameters = "`min`: number 0..1 (default 0.67)"
+    parameters = "`min`: number 0..1 (default 0.66)"
     description = (
         "Of the questions, the share that bring in at most one content word no user turn so far "
         "used (words questions are made of aside: mean, assume, evidence, follow, ..., and the "
         "hundred commonest verbs) is >= `min`: the question stays with what the user said (\"How "
         "does this impact your team's morale and productivity?\" brings in three). Passes when "
-        "there is no question. Gold TPR 0.93, TNR 1.00; the 25 listening scenarios gate on it at 0.67."
+        "there is no question. Gold TPR 0.93, TNR 1.00; the 25 listening scenarios gate on it at 0.66 "
+        "(two questions in three)."
     )
-    min: Annotated[float, Field(ge=0.0, le=1.0)] = 0.67
+    min: Annotated[float, Field(ge=0.0, le=1.0)] = 0.66  # 2/3 passes: 0.67 would not
 
 
 @register

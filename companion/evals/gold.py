@@ -73,7 +73,7 @@ REGISTERED: dict[str, tuple[dict[str, Any], str]] = {
 # 0.71 / 1.00 on it too (misses seen); the count then left out the hundred commonest verbs (a
 # frequency list, not words from either file): 1.00 / 1.00 on `wandering.yaml`, 0.86 / 1.00 on
 # the holdout ("What have you noticed ... since ...?"), 0.93 / 1.00 on both. Trusted; it is
-# reported by benchmarks/listening.py and the 25 listening scenarios gate on it at 0.67.
+# reported by benchmarks/listening.py and the 25 listening scenarios gate on it at 0.66.
 TRUSTED_REGISTERED: tuple[str, ...] = (
     "advice_without_permission", "parroting", "no_leading_questions", "no_hypothetical_questions",
     "grammar", "uptake", "complex_reflections", "on_their_words",
