@@ -14,6 +14,7 @@ from companion.coaching import bank
 from companion.coaching.guard import question_problems
 from companion.coaching.listening import asking, retrieval
 from companion.coaching.listening.grammar import grammar_problems
+from companion.coaching.listening.nlp import parse
 from companion.coaching.listening.reflections import (
     Reflection,
     Side,
@@ -125,7 +126,6 @@ def _task(tier: str, stem: str, said_back: str, earlier: list[Side] | None = Non
 def _anchor_of(question: str, anchors: list[str], picked: str) -> str | None:
     """The anchor the question is built on (all its content words are in the question): the
     picked one if it is, else the first that is."""
-    from companion.coaching.listening.nlp import parse
     from companion.coaching.listening.words import content_lemmas
 
     doc = parse(question)
@@ -155,8 +155,6 @@ def question_problems_for(question: str, anchor: str | None, *, state: Conversat
     if anchor is None:
         problems.append("does not contain an anchor")
     problems += grammar_problems(question, user_text)
-    from companion.coaching.listening.nlp import parse
-
     names = [t.text for t in parse(question) if t.pos_ == "PROPN"]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice or (anchor and question.lower().count(anchor.lower()) > 1):

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TypedDict
 
-from companion.coaching.listening.state import ConversationState
+from companion.coaching.listening.state import OBJECT_TO_SUBJECT, ConversationState
 
 
 # What each type is for (shown to the model) and the forced openings of the tiny tier, each
@@ -49,7 +49,8 @@ _PEOPLE_ROLES = {"manager", "boss", "vp", "level", "skip-level", "ceo", "cto", "
                  "investor", "partner", "candidate", "exec", "leadership", "developer", "pm"}
 
 
-_OBJECT = {"he": "him", "she": "her", "they": "them"}  # the state keeps "I haven't told him" as "he"
+# the state keeps "I haven't told him" as "he"; the panel says "told him"
+_OBJECT = {subject: obj for obj, subject in OBJECT_TO_SUBJECT.items() if subject != "you"}
 
 
 def choose_type(state: ConversationState, covered: list[str]) -> tuple[str, str, list[str]]:
@@ -189,7 +190,7 @@ def _stems_for(qtype: str, anchor: str) -> list[tuple[str, str, str]]:
     counted = _COUNTED.match(anchor)
     if counted and qtype == "alternate_viewpoints" and _is_person_phrase(anchor):
         number, people = counted.groups()
-        those = "that" if number.lower() in {"one", "a", "an"} else "those"
+        those = "that" if number.lower() == "one" else "those"
         return [(stem, f"{those} {number} {people}", end) for stem, end in TYPES[qtype]["stems"]]
     if counted and qtype == "implications":
         return own[::-1]  # "What could 29 to 39 dollars change for you?"

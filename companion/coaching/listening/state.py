@@ -118,7 +118,7 @@ def _span_text(tokens: Iterable[Token]) -> str:
     return text
 
 
-_OBJECT_TO_SUBJECT = {"him": "he", "her": "she", "them": "they", "me": "you", "us": "you"}
+OBJECT_TO_SUBJECT = {"him": "he", "her": "she", "them": "they", "me": "you", "us": "you"}
 # Verbs whose direct object is the person addressed ("tell my skip-level"); for the others it is
 # the thing ("written the case", "raised the pricing with Dana").
 _ADDRESS_VERBS = {"tell", "ask", "inform", "warn", "email", "call", "update", "brief", "ping", "text"}
@@ -133,7 +133,7 @@ def _addressee(verb: Token) -> tuple[Token | None, Token | None]:
         elif c.dep_ == "prep" and c.lower_ in {"to", "with"} and verb.lemma_ in _COMMUNICATE:
             whom = whom or next((x for x in c.children if x.dep_ == "pobj"), None)
         elif c.dep_ == "dobj":
-            addressed = verb.lemma_ in _ADDRESS_VERBS or c.lower_ in _OBJECT_TO_SUBJECT
+            addressed = verb.lemma_ in _ADDRESS_VERBS or c.lower_ in OBJECT_TO_SUBJECT
             if addressed and whom is None:
                 whom = c
             else:
@@ -266,17 +266,19 @@ def _facts(doc: Doc, turn: int) -> list[Fact]:
                         if x.is_punct:
                             break
                         told_words.append(x)
+                    # "raised the pricing change with Dana": the thing, without the person it goes to
+                    thing_words = []
+                    if thing is not None and whom is not None:
+                        to_whom = {x.i for x in whom.head.subtree} if whom.head.dep_ == "prep" else set()
+                        thing_words = [x for x in _subtree(thing) if x.i not in to_whom]
                     said = [x for x in _subtree(t, drop=joined) if not (x.head == t and x.dep_ in {"intj", "punct"})
                             and not (x.head == t and x.dep_ == "advmod" and x.i < t.i)]
                     add("not_yet", said, sent, anchor=_anchor_in(rest, doc),
                         verb=lemma,
-                        whom=_OBJECT_TO_SUBJECT.get(whom.lower_, "") if whom is not None and whom.pos_ == "PRON"
+                        whom=OBJECT_TO_SUBJECT.get(whom.lower_, "") if whom is not None and whom.pos_ == "PRON"
                         else _span_text(_chunk_of(whom, doc) or [whom]) if whom is not None else "",
                         about=_span_text(_subtree(about)[1:]) if about is not None
-                        else _span_text(told_words) if told_words
-                        else _span_text(x for x in _subtree(thing)
-                                        if whom.head.dep_ != "prep" or x not in list(whom.head.subtree))
-                        if thing is not None and whom is not None else "",
+                        else _span_text(told_words or thing_words),
                         rest=_span_text(rest))
             # Not knowing what to do is being stuck: "I don't know what to do about the load",
             # "I have no idea how to tell her". (Not a claim of certainty.)
