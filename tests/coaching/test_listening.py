@@ -670,11 +670,24 @@ def test_the_person_not_yet_told_is_the_one_addressed_not_the_thing_not_done():
     assert (shown.detail["whom"], shown.detail["about"]) == ("Priya", "the numbers")
 
 
+@pytest.mark.parametrize("message", [
+    # person test, 2026-12-05: "I'm the PM for our mobile app ..." was answered "How might the PM see this?"
+    "I'm the PM for our mobile app and our lead designer just resigned.",
+    "As the new PM, I own the roadmap and my manager wants a plan by Friday.",
+])
+def test_the_pm_describing_themself_is_not_someone_else_to_ask_about(message):
+    state = update(ConversationState(), message)
+    assert not any("PM" in p.name for p in state.people)
+    assert not any("PM" in a for a in state.anchors)
+    qtype, _, anchors = asking.choose_type(state, [])
+    assert qtype == "alternate_viewpoints" and anchors[0] in {"your lead designer", "your manager"}
+
+
 def test_a_viewpoints_question_needs_someone_to_ask_about():
     state = replay(["The data says churn doubled after the redesign."])
     for covered in ([], ["reasons_evidence"], ["reasons_evidence", "assumptions"]):
         qtype, _, anchors = asking.choose_type(state, covered)
-        assert qtype != "alternate_viewpoints" or all(asking._is_person_phrase(a) or a in asking._OBJECT
+        assert qtype != "alternate_viewpoints" or all(asking.is_person_phrase(a) or a in asking._OBJECT
                                                       for a in anchors)
         assert "someone else involved" not in anchors
 

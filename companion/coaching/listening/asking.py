@@ -110,14 +110,14 @@ def choose_type(state: ConversationState, covered: list[str]) -> tuple[str, str,
     for _, qtype, why, preferred in ranked:
         anchors = _dedupe([*preferred, *(people if qtype == "alternate_viewpoints" else []), *state.anchors])
         if qtype == "alternate_viewpoints":
-            anchors = [a for a in anchors if a in people or a in _OBJECT or _is_person_phrase(a)]
+            anchors = [a for a in anchors if a in people or a in _OBJECT or is_person_phrase(a)]
             if not anchors:  # nobody to ask about: "How might someone else involved see this?" says nothing
                 continue
         return qtype, why, anchors[:5] or ["this"]  # "What might follow from this?"
     raise AssertionError("assumptions and clarity are always offered")
 
 
-def _is_person_phrase(anchor: str) -> bool:
+def is_person_phrase(anchor: str) -> bool:
     words = anchor.lower().replace("-", " ").split()
     return bool(words) and (words[-1].rstrip("s") in _PEOPLE_ROLES or anchor[:1].isupper())
 
@@ -188,7 +188,7 @@ def _stems_for(qtype: str, anchor: str) -> list[tuple[str, str, str]]:
     if _SPAN.match(anchor):
         return [(stem, anchor, end) for stem, end in _SPAN_STEMS.get(qtype, [])] + own
     counted = _COUNTED.match(anchor)
-    if counted and qtype == "alternate_viewpoints" and _is_person_phrase(anchor):
+    if counted and qtype == "alternate_viewpoints" and is_person_phrase(anchor):
         number, people = counted.groups()
         those = "that" if number.lower() == "one" else "those"
         return [(stem, f"{those} {number} {people}", end) for stem, end in TYPES[qtype]["stems"]]

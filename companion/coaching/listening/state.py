@@ -206,7 +206,7 @@ def _people(doc: Doc, turn: int) -> list[Person]:
     for chunk in noun_phrases(doc):
         root = chunk.root
         if root.lemma_.lower() in ROLE_WORDS and not any(p.role == _span_text(chunk) for p in found):
-            if any(t.i in names for t in chunk):
+            if any(t.i in names for t in chunk) or is_self(chunk):
                 continue
             found.append(Person(name=_span_text(chunk), role=root.lemma_.lower(), turn=turn))
     return found
@@ -214,6 +214,17 @@ def _people(doc: Doc, turn: int) -> list[Person]:
 
 def _first_person(t: Token) -> bool:
     return any(c.dep_ in {"nsubj", "nsubjpass"} and c.lower_ in {"i", "we"} for c in t.children)
+
+
+def is_self(chunk: Span) -> bool:
+    """The PM describing themself ("I'm the PM for...", "As the new PM, I..."), not someone else:
+    "How might the PM see this?" asked the PM about themself (person test, 2026-12-05)."""
+    root = chunk.root
+    if root.dep_ == "attr" and root.head.lemma_ == "be":
+        return _first_person(root.head)
+    if root.dep_ == "pobj" and root.head.lower_ == "as" and root.head.dep_ == "prep":
+        return _first_person(root.head.head)
+    return root.dep_ == "appos" and root.head.lower_ in {"i", "me", "we", "us"}
 
 
 def _negated(t: Token) -> bool:
@@ -410,7 +421,7 @@ def candidate_anchors(doc: Doc, seen: set[str], limit: int = 6) -> list[str]:
     scored: list[tuple[float, int, str]] = []
     for chunk in noun_phrases(doc):
         root = chunk.root
-        if root.lower_ in _PRONOUNS or root.pos_ == "PRON" or root.like_num and len(chunk) == 1:
+        if root.lower_ in _PRONOUNS or root.pos_ == "PRON" or root.like_num and len(chunk) == 1 or is_self(chunk):
             continue
         tokens = list(chunk)
         # "a cut scope": a participle before the noun that the parser calls compound is a verb
