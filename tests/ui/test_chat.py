@@ -170,6 +170,26 @@ async def test_switch_mode_with_slash_and_picker_and_build_an_agenda(make_app, n
         assert chat.query_one("#coverage").display
 
 
+async def test_a_form_problem_goes_away_once_the_field_is_mended(make_app):
+    # person test, 2026-12-05: "Person: ... at most 80 characters" stayed after the name was fixed
+    from textual.widgets import Input, Static
+
+    app = make_app({})
+    async with app.run_test(size=(110, 40)) as pilot:
+        await type_and_send(pilot, "/mode agenda")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, StructuredForm)
+        await pilot.press(*("x" * 81))
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        error = form.query_one(".error", Static)
+        assert "Person" in str(error.render())
+        form.query_one("#field-person", Input).value = "Dana"
+        await pilot.pause()
+        assert str(error.render()) == ""
+
+
 async def test_open_a_source_in_the_viewer(make_app, notes):
     app = make_app({"question": QUESTION})
     async with app.run_test(size=SIZE) as pilot:

@@ -96,6 +96,19 @@ class StructuredForm(ModalScreen[BaseModel | None]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
+    def on_input_changed(self) -> None:
+        self._clear_error()  # a problem already mended should not stay on screen
+
+    def on_text_area_changed(self) -> None:
+        self._clear_error()
+
+    def on_select_changed(self) -> None:
+        self._clear_error()
+
+    def _clear_error(self) -> None:
+        if self.is_mounted:
+            self.query_one(".error", Static).update("")
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.action_submit()
