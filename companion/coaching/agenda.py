@@ -15,6 +15,7 @@ from companion.coaching.agenda_topics import (
     split_sentences,
 )
 from companion.coaching.generate import Slot, write_questions
+from companion.coaching.listening.asking import is_person_phrase
 from companion.coaching.listening.grammar import grammar_problems
 from companion.coaching.listening.nlp import parse
 from companion.coaching.prompts import load_prompt
@@ -246,7 +247,10 @@ def build_agenda(
                                     stem=stems[t])
             if found is not None:
                 noted[t] = found
-    focus = {t: own[t] or ([] if t in noted or t not in data["borrow"] else topics) for t in own}
+    # A topic about a person is not borrowed: "What skills do you want to build through your
+    # lead designer?" (person test, 2026-12-05). Those sections ask the bank's question.
+    borrowable = [x for x in topics if not is_person_phrase(x.anchor)]
+    focus = {t: own[t] or ([] if t in noted or t not in data["borrow"] else borrowable) for t in own}
     if short:
         keep = [t for t in titles if t in STANDING or own.get(t) or t in noted or items[t]]
         plan = [(t, w) for t, w in plan if t in keep]

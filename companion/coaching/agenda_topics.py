@@ -26,6 +26,7 @@ _DECIDE = {"decide", "decision", "whether", "choose", "choice", "approve", "appr
 _BLOCK = {"block", "stuck", "wait", "depend", "slip", "delay", "risk", "problem", "issue",
           "struggle", "late", "behind", "fight", "argument", "lose", "avoid", "skip", "conflict"}
 _WIN = {"ship", "launch", "win", "proud", "land", "celebrate", "success"}
+_WIN_NOUNS = {"win", "success"}
 _GROWTH = {"promotion", "promote", "career", "grow", "learn", "skill", "stretch", "level",
            "ladder", "goal", "role", "onboarding", "month", "opening", "apply"}
 _FEEDBACK = {"feedback", "perform", "performance", "expectation", "visible"}
@@ -78,10 +79,13 @@ def _kind(sent: Span) -> str:
         return "decision"
     if lemmas & _UNWELL or "burning" in lemmas:
         return "wellbeing"
-    for kind, words in (("feedback", _FEEDBACK), ("blocker", _BLOCK), ("growth", _GROWTH),
-                        ("win", _WIN)):
+    for kind, words in (("feedback", _FEEDBACK), ("blocker", _BLOCK), ("growth", _GROWTH)):
         if lemmas & words:
             return kind
+    # A win is something done ("we launched the beta"), not a thing named ("moved the launch").
+    if any(t.lemma_.lower() in _WIN and (t.pos_ in {"VERB", "ADJ"} or t.lemma_.lower() in _WIN_NOUNS)
+           for t in sent):
+        return "win"
     if any(t.lower_ == "well" and t.head.lemma_ == "go" for t in sent):  # "the memo went well"
         return "win"
     return "explore"
@@ -143,6 +147,36 @@ def _anchor(sent: Span, person: str) -> str:
     if best.lower().startswith(("a ", "an ")):
         best = "the " + best.split(" ", 1)[1]
     return best
+
+
+# Verbs whose subject holds a view or a state, not an event ("Dana thinks ...", "Ines is great").
+_NOT_EVENTS = {"be", "have", "think", "say", "want", "need", "feel", "know", "believe", "seem", "like"}
+
+
+def _happening(sent: Span, person: str) -> str | None:
+    """What someone did or is doing, as "Ines leaving in three weeks": the person's name (not
+    the role said beside it) and the event, when the sentence's subject is a person. "Talk
+    through your lead designer" lost the news (person test, 2026-12-05)."""
+    from companion.coaching.listening.state import ROLE_WORDS
+    from companion.coaching.listening.words import gerund
+
+    verb = sent.root
+    subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+    if verb.pos_ != "VERB" or verb.lemma_.lower() in _NOT_EVENTS or subject is None:
+        return None
+    titled = any(c.dep_ == "appos" and c.lemma_.lower() in ROLE_WORDS for c in subject.children)  # "Ines, our lead designer,"
+    if not (subject.pos_ == "PROPN" or subject.lemma_.lower() in ROLE_WORDS or titled):
+        return None
+    who = [t for t in subject.subtree if t.dep_ not in {"appos", "punct"}
+           and not any(a.dep_ == "appos" for a in t.ancestors if a.i in {x.i for x in subject.subtree})]
+    rest = [t for c in verb.children if c.i > verb.i and c.dep_ in {"prep", "dobj", "npadvmod", "prt", "advmod"}
+            for t in c.subtree]
+    if any(c.dep_ in {"conj", "ccomp", "advcl", "xcomp"} for c in verb.children) or len(who) + len(rest) > 8:
+        return None  # more than one thing happened: the anchor names it better
+    named = _says(who, person)
+    if named.split()[0] in {"The", "A", "An", "Your"}:
+        named = named[:1].lower() + named[1:]
+    return " ".join([named, gerund(verb.lemma_.lower()), _says(sorted(rest, key=lambda t: t.i), person)]).strip()
 
 
 def _whether(sent: Span, person: str) -> str | None:
@@ -397,9 +431,11 @@ def rewrite(sentence: str, person: str, relationship: str, before: str = "") -> 
     elif kind == "win":
         lead = f"Recognise {anchor}"
     else:
-        lead = f"Talk through {anchor}"
+        happening = _happening(sent, person)
+        lead = f"Talk through {happening or anchor}"
+        anchor = happening or anchor  # the questions ask about the news, not the person
     lead = _explore(sent, person) or lead
-    if overlap(lead, sentence) >= 0.7:
+    if overlap(lead, sentence) >= 0.7 and not lead.startswith("Talk through"):
         lead = _explore(sent, person, short=True) or lead
     deadline = _deadline(sent, person)
     details = [

@@ -48,6 +48,14 @@ FIRST_PERSON = re.compile(r"\b(I|I'm|I'll|my|me|we|our|us)\b")
         ("Kenji", "my_report",
          "How Kenji's first month is going and whether his onboarding plan is too thin.",
          "Ask Kenji about the first month; decide whether his onboarding plan is too thin"),
+        # person test, 2026-12-05: the news was lost ("Talk through your lead designer")
+        ("Maya", "my_manager", "Ines, our lead designer, is leaving in three weeks.",
+         "Talk through Ines leaving in three weeks: you want Maya's view"),
+        ("Maya", "my_manager", "Our VP quit last Friday.",
+         "Talk through your VP quitting last Friday: you want Maya's view"),
+        # a launch moved is no win to recognise ("Recognise Maya")
+        ("Maya", "my_manager", "My manager moved the launch to May.",
+         "Talk through Maya moving the launch to May: you want Maya's view"),
     ],
 )
 def test_on_mind_sentences_become_second_person_topics_with_the_ask_explicit(
@@ -225,6 +233,17 @@ def test_without_anything_on_your_mind_the_bank_asks():
     origins = [i.origin for s in agenda.sections if s.title != "Check-in" for i in s.items
                if i.kind == "question"]
     assert origins and set(origins) == {"bank"} and fallbacks == len(origins)
+
+
+def test_a_topic_about_a_person_is_not_borrowed_by_sections_it_does_not_fit():
+    # person test, 2026-12-05: "What skills do you want to build through your lead designer?"
+    agenda, _ = build_agenda(
+        AgendaInputs(person="Maya", relationship="my_manager",
+                     on_mind="Our lead designer told me she is leaving. I'm worried about the March launch."),
+        provider=None, knowledge=None, today=dt.date(2026, 12, 5))
+    asked = _asked(agenda)
+    for title in ("Growth and career", "Feedback both ways", "Wins"):
+        assert "designer" not in asked[title].text
 
 
 def test_a_question_that_repeats_the_on_mind_text_is_refused():

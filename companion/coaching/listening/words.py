@@ -86,7 +86,7 @@ def gerund(lemma: str) -> str:
         and len(lemma) >= 3
         and lemma[-1] not in "aeiouwxy"
         and lemma[-2] in "aeiou"
-        and lemma[-3] not in "aeiou"
+        and (lemma[-3] not in "aeiou" or lemma[-4:-2] == "qu")  # quit -> quitting
     ):
         return lemma + lemma[-1] + "ing"
     return lemma + "ing"
