@@ -59,6 +59,15 @@ def probe_issues(
         problems.append("the ending does not fit the opening")
     if "not given" in question.lower() or "(" in question:
         problems.append("copies the prompt")
+    if tail and set(re.findall(r"[a-z]+", tail.lower())) <= _LABEL_WORDS:
+        # "... about the meal-kit subscription switching?": the block's label, not an ending
+        problems.append("the ending does not fit the opening")
+    if stem.endswith(facts.values()["old"]) and re.match(r"\s*of\b", tail) and facts.target.lower() in tail.lower():
+        # "your old way of using the meal-kit subscription": the old way is not the new product
+        problems.append("mixes up the old way and the new one")
+    if stem and _PAST.search(stem) and _NOW.search(tail):
+        # the 0.5B, 2026-12-05: "What, if anything, made you hesitate about X today?"
+        problems.append("asks about the past and the present at once")
     if re.search(r"[,:;\-]\s*\?$|\s\?$", question):
         problems.append("breaks off before the question mark")
     if described and _shares_run(question, described, 4):
@@ -68,6 +77,9 @@ def probe_issues(
     return problems
 
 
+_LABEL_WORDS = {"switch", "switching", "switched", "the", "new", "solution", "old", "way", "this", "a"}
+_PAST = re.compile(r"\b(?:did|was|were|had|made|chose|caught|decided|happened|first|last)\b", re.IGNORECASE)
+_NOW = re.compile(r"\b(?:today|now|nowadays|currently|these days|tomorrow)\b", re.IGNORECASE)
 # A tail that starts a new clause ("...about Tally is the ability to...") breaks the stem.
 _BAD_JOIN = re.compile(r"^[\s,]*(?:is|are|was|were|because|and|but|so|which|that|it)\b", re.IGNORECASE)
 

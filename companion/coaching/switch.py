@@ -81,7 +81,9 @@ class SwitchFacts(BaseModel):
 
     def values(self) -> dict[str, str]:
         """Slots the bank's JTBD templates fill."""
-        old = self.old or f"how you worked before {self.product}"
+        # "your old way" reads in every stem; "how you worked before Reps" made "the last time
+        # you used how you worked before Reps" (person test, 2026-12-05).
+        old = self.old or "your old way"
         return {"old": old, "product": self.product, "target": self.target}
 
 
@@ -95,8 +97,13 @@ _NOT_FACTS = {
 
 
 def short_name(product: str) -> str:
-    """'Reps, a home workout app' -> 'Reps'."""
-    return product.split(",")[0].strip() or product
+    """'Reps, a home workout app' -> 'Reps'; a description with no name, 'a meal-kit
+    subscription for busy parents' -> 'the meal-kit subscription' (said in every probe, the
+    whole description made each one a mouthful)."""
+    name = product.split(",")[0].strip() or product
+    if re.match(r"^(?:a|an|the|our|their)\s", name, re.IGNORECASE):
+        return _phrase(re.split(r"\s+(?:for|that|which|who|with|to|in|on)\s+", name, maxsplit=1)[0])
+    return name
 
 
 def _phrase(text: str, *, definite: bool = True) -> str:
@@ -113,7 +120,7 @@ def _phrase(text: str, *, definite: bool = True) -> str:
 def read_switch(product: str, switch: str, interviewee: str) -> SwitchFacts:
     """The facts of a switch; what the text does not say stays empty."""
     name = short_name(product)
-    category = product.split(",", 1)[1].strip() if "," in product else ""
+    category = product.split(",", 1)[1].strip() if "," in product else (product if name != product else "")
     switch = " ".join(switch.split()).rstrip(".")
     facts = SwitchFacts(product=name, category=category)
     if m := _TRIAL.search(switch):

@@ -83,6 +83,37 @@ def test_a_probe_must_name_the_switch_and_not_lead():
         stem + " is the ability to track expenses?", facts, stem=stem)
 
 
+def test_a_product_described_without_a_name_is_said_short_and_the_old_way_reads_in_every_probe():
+    # person test, 2026-12-05: "Tell me about the last time you used how you worked before a
+    # meal-kit subscription for busy parents back then?"
+    from companion.coaching.jtbd import build_guide
+    from companion.coaching.listening.grammar import grammar_problems
+
+    facts = read_switch("a meal-kit subscription for busy parents", "", "a parent of two")
+    assert facts.product == "the meal-kit subscription" and "parents" in facts.category
+    guide, _ = build_guide(JTBDInputs(product="a meal-kit subscription for busy parents"), provider=None)
+    for block in guide.timeline + guide.forces:
+        for q in block.questions:
+            assert "busy parents" not in q, q
+            assert not q.endswith("?") or not grammar_problems(q), q  # "Walk me through ..." is no question
+    assert any("your old way" in q for b in guide.forces for q in b.questions)
+
+
+@pytest.mark.parametrize(("stem", "tail", "problem", "fine"), [
+    # the 0.5B's tails on that guide, and tails that fit
+    ("What, if anything, made you hesitate about the meal-kit subscription", " switching?",
+     "the ending does not fit the opening", " in the first month?"),
+    ("When did you last go back to your old way", " of using the meal-kit subscription?",
+     "mixes up the old way and the new one", " after the meal-kit subscription arrived?"),
+    ("What questions did you have before you chose the meal-kit subscription", " today?",
+     "asks about the past and the present at once", " for your family?"),
+])
+def test_a_tail_that_breaks_its_stem_is_refused(stem, tail, problem, fine):
+    facts = read_switch("a meal-kit subscription for busy parents", "", "a parent of two")
+    assert problem in probe_issues(stem + tail, facts, stem=stem)
+    assert probe_issues(stem + fine, facts, stem=stem) == []
+
+
 def test_model_probes_are_kept_when_good_and_the_bank_fills_the_rest():
     facts = read_switch(TALLY.product, TALLY.switch, TALLY.interviewee)
     assert facts.old_short == "spreadsheets"

@@ -281,11 +281,12 @@ def test_jtbd_guide_has_six_stages_four_forces_and_clean_questions():
         ("stopped using our online whiteboard and went back to slides", "the online whiteboard"),
         ("trialled an analytics tool and decided to keep building in-house dashboards",
          "building in-house dashboards"),
-        ("started using Reps", "how you worked before Reps"),
+        ("started using Reps", "your old way"),
     ],
 )
 def test_jtbd_bank_probes_name_the_switch_and_no_stage_is_left_empty(switch, old):
     from companion.coaching.jtbd import build_guide, job_phrase
+    from companion.coaching.listening.grammar import grammar_problems
     from companion.evals.structured import presuppositions
 
     inputs = JTBDInputs(product="Reps, a home workout app with video classes", switch=switch,
@@ -298,6 +299,7 @@ def test_jtbd_bank_probes_name_the_switch_and_no_stage_is_left_empty(switch, old
         for q in block.questions:
             assert not presuppositions(q) and len(q.split()) <= 20, q
             assert old.lower() in q.lower() or "Reps" in q or "climbing" in q or "slides" in q, q
+            assert not q.endswith("?") or not grammar_problems(q), q
     assert not any("our" in q.lower().split() for q in guide.all_questions())
 
 

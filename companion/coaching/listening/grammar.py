@@ -66,7 +66,7 @@ def grammar_problems(question: str, user_text: str = "") -> list[str]:
             objs = [c for c in t.children if c.dep_ in {"pobj", "pcomp"}]
             if not objs and t.i + 1 < len(doc) and doc[t.i + 1].is_punct:
                 problems.append(f"{t.text!r} has nothing after it")
-        if t.dep_ == "pobj" and t.pos_ == "ADJ":
+        if t.dep_ == "pobj" and t.pos_ == "ADJ" and t.lower_ != "own":  # "on your own" is whole
             problems.append(f"the object of {t.head.text!r} is a bare adjective ({t.text!r})")
         if t.lower_ == "of" and t.dep_ == "prep" and t.head.pos_ == "VERB":
             head = t.head
