@@ -98,6 +98,11 @@ class _Render:
         self.name = name.lower()
         self.pronouns = pronouns
         self.mentee = {t.i for t in doc if self.is_mentee(t)}
+        # "A new PM, six weeks in, who keeps saying yes ...": a note that is one noun phrase
+        # describes the mentee, and its "who" is them (person test, 2026-12-05: no issue was read).
+        self.mentee |= {t.i for t in doc if t.lower_ in {"who", "that"} and t.dep_ in {"nsubj", "nsubjpass"}
+                        and t.head.dep_ == "relcl" and t.head.head.dep_ == "ROOT"
+                        and t.head.head.pos_ in {"NOUN", "PROPN"} and t.head.head.sent.start == 0}
 
     def is_mentee(self, t: Token) -> bool:
         return (bool(self.name) and t.lower_ == self.name) or t.lower_ in self.pronouns
@@ -112,6 +117,8 @@ class _Render:
 
     def word(self, t: Token) -> str:
         low = t.lower_
+        if t.i in self.mentee and low in {"who", "that"}:
+            return t.text
         if t.i in self.mentee:
             if low == "her":
                 return "your" if t.dep_ == "poss" else "you"
@@ -123,13 +130,13 @@ class _Render:
             return ""
         if t.tag_ == "VBZ":
             subj = self.subject(t)
-            if subj is not None and subj.i in self.mentee and not any(
+            if subj is not None and subj.i in self.mentee and subj.lower_ not in {"who", "that"} and not any(
                 c.dep_ == "conj" for c in subj.children
             ):
                 return {"is": "are", "has": "have", "does": "do", "'s": "'re"}.get(low, t.lemma_)
         if low == "was":
             subj = self.subject(t)
-            if subj is not None and subj.i in self.mentee:
+            if subj is not None and subj.i in self.mentee and subj.lower_ not in {"who", "that"}:
                 return "were"
         return t.text
 
@@ -151,9 +158,11 @@ def _clause_heads(sent: Span, render: _Render) -> list[Token]:
         if t.pos_ not in {"VERB", "AUX"} or t.dep_ in {"aux", "auxpass"}:
             continue
         subj = next((c for c in t.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
+        if subj is None and t.dep_ == "conj" and t.head.dep_ == "relcl":
+            subj = render.subject(t)  # "who keeps saying yes ... and is now behind": theirs too
         if subj is None:
             continue
-        if t.dep_ == "ROOT" or t.dep_ in {"conj", "parataxis"} or (
+        if t.dep_ == "ROOT" or t.dep_ in {"conj", "parataxis"} or (t.dep_ == "relcl" and subj.i in render.mentee) or (
             t.dep_ == "ccomp" and (t.i < t.head.i or (
                 t.head.lemma_ in _REPORTING and (s := render.subject(t.head)) is not None
                 and s.i in render.mentee))
@@ -239,6 +248,7 @@ def _phrase(head: Token, heads: list[Token], render: _Render) -> tuple[str, str]
     words = [*(["not"] if negated else []), render.text(before), verb, render.text(rest, swap), render.text(moved, swap)]
     body = " ".join(w for w in words if w).strip().rstrip(",;:.")
     body = body + '"' if body.count('"') % 2 else body
+    body = re.sub(r"^being (?:now|still|also|just|already) ", "being ", body)  # "being now behind"
     if mentee_subject:
         return body, "mentee"
     who = render.text([x for x in subj.subtree if not x.is_punct])

@@ -222,7 +222,7 @@ def build_prompts(
             if not text and about is not None:
                 text, origin = compose(qtype, about, reading, asked), "program"
             if not text:
-                text, origin = _from_bank(prompt_bank, theme, qtype, inputs, asked), "bank"
+                text, origin = _from_bank(prompt_bank, theme, qtype, inputs, reading, asked), "bank"
             if text:
                 asked.add(text)
                 prompts.append(MentorPrompt(text=text, socratic_type=analyse(text).socratic_type,
@@ -279,9 +279,9 @@ def _sentences(text: str) -> str:
 
 
 def _from_bank(prompt_bank: dict[str, Any], theme: _Theme, qtype: str, inputs: MentorInputs,
-               asked: set[str]) -> str | None:
+               reading: Reading, asked: set[str]) -> str | None:
     key = theme.key if theme.issue is None else choose_themes(theme.issue.phrase, 1)[0]
-    values = {"topic": _topic(inputs.situation), "mentee": inputs.mentee}
+    values = {"topic": _topic(inputs.situation, reading), "mentee": inputs.mentee}
     pool = []
     for t in sorted(prompt_bank.get(key, []), key=lambda t: bank.pick([t, t + "~"], inputs.situation + t)):
         q = bank.fill(t, **values)
@@ -318,7 +318,9 @@ def _citation(knowledge: Knowledge | None, theme: _Theme, reading: Reading,
     return None
 
 
-def _topic(situation: str) -> str:
+def _topic(situation: str, reading: Reading) -> str:
+    """What the bank's prompts ask about: the issue read from the note, else its first words
+    ("the new PM six weeks" from "A new PM, six weeks in, who ...": person test, 2026-12-05)."""
     from companion.coaching.reflect import topic
 
-    return topic(situation)
+    return reading.issues[0].phrase if reading.issues else topic(situation)

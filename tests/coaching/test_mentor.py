@@ -157,6 +157,22 @@ def test_a_note_without_a_clause_is_still_the_core_issue():
     assert origins.count("program") > origins.count("bank")
 
 
+@pytest.mark.parametrize(("situation", "issues"), [
+    # person test, 2026-12-05: a note that is one noun phrase was read as no issue at all, and
+    # the bank asked about "the new PM six weeks"
+    ("A new PM, six weeks in, who keeps saying yes to every stakeholder request and is now behind "
+     "on the onboarding revamp.",
+     ["saying yes to every stakeholder request", "being behind on the onboarding revamp"]),
+    ("A designer who was promoted to lead last month and struggles to delegate.",
+     ["struggling to delegate", "being promoted to lead last month"]),
+])
+def test_a_note_describing_the_mentee_in_one_noun_phrase_is_read_for_its_issues(situation, issues):
+    assert [i.phrase for i in read(situation, "Sam").issues] == issues
+    result, _ = build_prompts(MentorInputs(situation=situation, mentee="Sam"), provider=None)
+    assert result.themes[0].title.lower() == issues[0]
+    assert not any("six weeks?" in p.text for p in result.all_prompts())
+
+
 def test_past_the_model_budget_the_program_writes_the_rest(monkeypatch):
     from companion.coaching import mentor
 
