@@ -115,6 +115,7 @@ def main() -> None:
                        "reflection_by": (r.listening or {}).get("reflection_by"),
                        # what the guard refused in this turn: why a wider tier's draft did not ship
                        "problems": (r.listening or {}).get("problems", []),
+                       "refused": (r.listening or {}).get("refused", []),
                        # the reply's own clock, and the wall time of respond() that turn_s counts
                        "latency_s": r.latency_s, "wall_s": w}
                       for u, r, w in zip(users, replies, walls, strict=True)],

@@ -182,6 +182,8 @@ class ListeningTurn(TypedDict):
     reflection_by: str
     question_by: str
     problems: list[str]
+    refused: list[dict[str, Any]]
+    """The model's drafts the guard refused, with why: what the benchmark's guard check reads."""
     model_s: float
     question: NotRequired[str]
     anchor: NotRequired[str | None]
@@ -214,7 +216,7 @@ def listening_turn(
     stems = asking.TYPES[qtype]["stems"]
     result: ListeningTurn = {"type": qtype, "why": why, "anchors": anchors, "tier": tier, "regenerated": 0,
               "fallback": False, "reflection_by": "program", "question_by": "program",
-              "problems": [], "model_s": 0.0}
+              "problems": [], "refused": [], "model_s": 0.0}
     fact_anchors = [f.anchor for f in state.new_facts() if f.anchor]
     said_back = program_reflection(state, user_turns)
     if advice_spans(said_back.text):
@@ -281,11 +283,13 @@ def listening_turn(
                     break
             else:
                 result["problems"] += [f"reflection: {p}" for p in r_problems]
+                result["refused"].append({"part": "reflection", "text": got.reflection, "problems": r_problems})
         if not problems:
             question, anchor = text, found
             result["question_by"] = "model"
             break
         result["problems"] += problems
+        result["refused"].append({"part": "question", "text": text, "problems": problems})
         result["regenerated"] += 1
     if question is None:
         result["fallback"] = True
@@ -385,7 +389,7 @@ def _panel(state: ConversationState, turn: ListeningTurn | None, **extra: Any) -
     data: dict[str, Any] = state.panel()
     if turn:
         data.update({k: turn[k] for k in ("type", "why", "anchor", "anchors", "tier", "reflection_kind",
-                                          "reflection_by", "question_by", "problems", "against")
+                                          "reflection_by", "question_by", "problems", "refused", "against")
                      if k in turn})
         if "against" in turn:  # the coverage panel says why the reflection holds two sides
             data["why"] = f"{data['why']}; the news pulls against {turn['against']}"

@@ -213,6 +213,9 @@ def test_small_and_large_tiers_let_the_model_write_the_reflection_under_the_guar
     turn = socratic.listening_turn(provider, state, tier="small", user_turns=SSO, covered=[], asked=[],
                                    passages_block="", history_block="", temperature=0.3)
     assert turn["reflection_by"] == "program" and "Marcus" not in turn["reflection"]
+    # what the guard refused is kept with why, for the benchmark to read
+    assert turn["refused"][0]["part"] == "reflection" and "Marcus" in turn["refused"][0]["text"]
+    assert any("never said" in p for p in turn["refused"][0]["problems"])
 
 
 # qwen2.5-1.5b's whole questions on the listening run of 2026-12-05 (33 of its 58 were like these)
@@ -792,3 +795,32 @@ def test_a_question_that_says_the_same_name_twice_is_refused():
     assert "says the same thing twice (Helga)" in twice  # qwen2.5-0.5b, 2026-12-05
     once = socratic.question_problems_for("How would Helga describe her first week?", "Helga", state=state, asked=[])
     assert not [p for p in once if p.startswith("says the same")]
+
+
+@pytest.mark.parametrize(("text", "cut"), [
+    ("It sounds like you're facing the launch without SSO, which could lead to a .", True),
+    ("You feel this could lead to.", True),
+    ("It sounds like the launch is.", True),
+    ("You are caught between them and.", True),
+    ("It sounds like this is weighing on your.", True),
+    # whole sentences the old word list called cut off (gold complex reflections, 2026-12-05)
+    ("It seems you wonder whether the role fits who you want to be.", False),
+    ("That came from someone you rely on.", False),
+    ("You may feel the case has to answer Rafael before it can argue for her.", False),
+    ("You may feel the decision was made for you before the evidence was in.", False),
+    ("It sounds like you're proud of what you built where you are.", False),
+])
+def test_cut_off_reads_the_sentence_not_only_its_last_word(text, cut):
+    from companion.coaching.listening.reflections import cut_off
+
+    assert cut_off(text) is cut
+
+
+def test_a_said_back_clause_keeps_what_was_said_and_a_slip_is_no_clock():
+    said = ["I've said yes to every request this quarter and now the roadmap is a mess."]
+    # was "So, to start with, you've said to every request this quarter and."
+    assert program_reflection(replay(said), said).text == "So, to start with, you've said yes to every request this quarter."
+    slipped = ["Last time I gave a date under pressure, we slipped by six weeks and I lost credibility."]
+    assert "clock" not in program_reflection(replay(slipped), slipped).text
+    due = ["The launch is due by Friday."]
+    assert "clock on this now: Friday" in program_reflection(replay(due), due).text

@@ -141,6 +141,9 @@ def _render(fact: Fact) -> str | None:
         if not when or not re.search(rf"\b(?:due|by|before|until|deadline|within|(?:is|are|'s) in)\b(?:\s+\w+){{0,2}}\s+{re.escape(when)}",
                                      fact.sentence, re.IGNORECASE):
             return None
+        if re.search(rf"\b(?:slipp?(?:ed|s)?|delayed|late|behind|over|overran|missed|grew|fell|rose|dropped|"
+                     rf"moved|pushed|cut)\s+(?:\w+\s+)?by\s+{re.escape(when)}", fact.sentence, re.IGNORECASE):
+            return None  # "we slipped by six weeks": an amount of time lost, not a clock
         return f"there's a clock on this now: {when}"
     return None
 
@@ -262,7 +265,9 @@ def _clause_variants(verb: Token) -> list[list[Token]]:
     joined = joined_clauses(verb)
     drop = {x.i for c in joined for x in c.subtree}
     # Other verbs joined by "and" are other clauses, with the comma and "and" before them.
-    drop |= {c.i for c in verb.children if c.dep_ in {"cc", "intj"}
+    # An interjection before the verb is talk ("Honestly, ..."); after it, it is what was said
+    # ("said yes to every request": "said to every request" lost the yes).
+    drop |= {c.i for c in verb.children if c.dep_ == "cc" or (c.dep_ == "intj" and c.i < verb.i)
              or (c.dep_ == "punct" and any(0 < j.left_edge.i - c.i <= 2 for j in joined))}
     objects = [c for c in verb.children if c.dep_ in {"dobj", "attr"}]
     trailing = sorted(
@@ -279,7 +284,7 @@ def _clause_variants(verb: Token) -> list[list[Token]]:
         while tokens and (tokens[0].is_punct or tokens[0].lower_ in {"and", "but", "so", "honestly", "well",
                                                                      "now", "then", "basically"}):
             tokens = tokens[1:]
-        while tokens and tokens[-1].is_punct:
+        while tokens and (tokens[-1].is_punct or tokens[-1].dep_ == "cc"):  # "... this quarter and"
             tokens = tokens[:-1]
         if tokens and tokens not in variants:
             variants.append(tokens)
@@ -471,13 +476,40 @@ def _anchor_reflection(state: ConversationState, user_turns: list[str]) -> Refle
 
 
 # A draft that hit its length cap ends on a word that cannot end a sentence ("... by a .").
+_CUT_WORDS = {"a", "an", "the", "your", "their", "and", "or", "but"}  # "her", "his": the tag says
 _CUT_OFF = re.compile(r"\b(?:a|an|the|to|of|by|and|or|but|with|for|in|on|at|as|your|their|his|her|its|"
                       r"this|that|which|who|more|than|is|are|was|were|be)\s*[.,;:]*\s*$", re.IGNORECASE)
 
 
 def cut_off(text: str) -> bool:
-    """True when the text stops mid-sentence: on a word that cannot end one, or a lone capital."""
-    return bool(_CUT_OFF.search(text) or re.search(r"\b[A-Z][.,;:]*\s*$", text.strip()))
+    """True when the text stops mid-sentence: on a lone capital, an article, a conjunction, a
+    possessive, an auxiliary with no verb, or a preposition with no object that no relative
+    clause or adjective left there ("could lead to." is cut off; "the one person you are least
+    sure of.", "someone you rely on.", "argue for her." and "who you want to be." are whole)."""
+    if re.search(r"\b[A-Z][.,;:]*\s*$", text.strip()):
+        return True
+    if not _CUT_OFF.search(text):
+        return False
+    words = [t for t in parse(text) if not t.is_punct]
+    if len(words) < 2:
+        return True
+    last = words[-1]
+    if last.lower_ in _CUT_WORDS or last.tag_ == "PRP$" or last.pos_ in {"DET", "CCONJ", "SCONJ"}:
+        return True
+    if last.pos_ == "PRON":  # "argue for her", "about that"
+        return False
+    if last.pos_ == "ADP" or last.dep_ in {"prep", "prt"}:
+        if last.dep_ == "prt" or any(c.dep_ in {"pobj", "pcomp"} for c in last.children):
+            return False
+        # stranded in a relative or wh-clause, or after an adjective: "sure of", "rely on"
+        return not (any(a.dep_ in {"relcl", "pcomp", "ccomp"} for a in [last.head, *last.head.ancestors])
+                    and any(w.tag_ in {"WP", "WDT", "WRB"} or w.dep_ == "relcl" for w in words)
+                    or last.head.pos_ == "ADJ" and any(w.dep_ == "relcl" for w in words))
+    if last.lower_ == "be":
+        return not any(w.lower_ in {"who", "what"} for w in words)
+    if last.pos_ == "AUX":  # "where you are" is whole; "the launch is" is not
+        return not any(c.tag_ in {"WRB", "WP"} for c in last.children)
+    return last.lower_ in {"than", "as", "which", "who", "more"}
 
 
 _THIRD = re.compile(r"\b(the user|the person|the pm|the client|the coachee|they said)\b", re.I)
@@ -537,7 +569,7 @@ def reflection_problems(text: str, state: ConversationState, user_turns: list[st
         return problems
     if "?" in t:
         problems.append("a question, not a reflection")
-    if _CUT_OFF.search(t):
+    if cut_off(t):
         problems.append("cut off mid-sentence")
     if not t.isascii():
         problems.append("non-ASCII text")
