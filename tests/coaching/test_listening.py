@@ -824,3 +824,15 @@ def test_a_said_back_clause_keeps_what_was_said_and_a_slip_is_no_clock():
     assert "clock" not in program_reflection(replay(slipped), slipped).text
     due = ["The launch is due by Friday."]
     assert "clock on this now: Friday" in program_reflection(replay(due), due).text
+
+
+def test_what_is_not_yet_told_may_hang_on_the_object():
+    # the listening run of 2026-12-05: "the candidate is still in the dark about this"
+    told = ["I haven't told the candidate, Mateo, anything about the freeze risk."]
+    assert "in the dark about the freeze risk" in program_reflection(replay(told), told).text
+
+
+def test_a_thing_of_someones_is_not_a_person_to_ask_about():
+    # the agenda borrowed nothing for "Sam's status updates", read as a person by its capital
+    assert asking.is_person_phrase("Dana") and asking.is_person_phrase("your skip-level")
+    assert not asking.is_person_phrase("Sam's status updates")

@@ -118,8 +118,10 @@ def choose_type(state: ConversationState, covered: list[str]) -> tuple[str, str,
 
 
 def is_person_phrase(anchor: str) -> bool:
+    """A role ("your skip-level") or a name ("Dana"), not a thing of theirs ("Sam's status updates")."""
     words = anchor.lower().replace("-", " ").split()
-    return bool(words) and (words[-1].rstrip("s") in _PEOPLE_ROLES or anchor[:1].isupper())
+    named = anchor[:1].isupper() and "'s" not in anchor and anchor.split()[-1][:1].isupper()
+    return bool(words) and (words[-1].rstrip("s") in _PEOPLE_ROLES or named)
 
 
 def _people_anchors(state: ConversationState) -> list[str]:

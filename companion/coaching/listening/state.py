@@ -267,7 +267,10 @@ def _facts(doc: Doc, turn: int) -> list[Fact]:
                             or x.head != t]
                     rest = [x for x in rest if x.i > t.i and x.lower_ not in {"yet", "still"}]
                     whom, thing = _addressee(t)
-                    about = next((c for c in t.children if c.dep_ == "prep" and c.lower_ == "about"), None)
+                    # "told him nothing about the freeze": the "about" may hang on the object
+                    objects = {x.i for c in t.children if c.dep_ in {"dobj", "dative"} for x in c.subtree}
+                    about = next((c for c in t.subtree if c.dep_ == "prep" and c.lower_ == "about"
+                                  and (c.head == t or c.head.i in objects)), None)
                     # "I haven't told him why I said no, only that ...": what is untold is the
                     # wh-clause, up to its first comma.
                     told = next((c for c in t.children if c.dep_ == "ccomp"
