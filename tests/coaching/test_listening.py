@@ -426,8 +426,9 @@ def test_the_large_tier_keeps_two_reflection_sentences_and_small_keeps_one():
     ("You're feeling exhausted, and it's wearing on you.", "said of someone else (exhausted)"),
     ("You're looking at the rotation, the pages and the migration together.", "adds no meaning"),
     ("It sounds like you're the one who has to carry that news upward.", "copies an example"),
-    # qwen2.5-1.5b, 2026-12-05: about another turn, and words the PM never said
-    ("It sounds like you're weighing the cost and the benefits of the rotation.", "never said"),
+    # qwen2.5-1.5b, 2026-12-05: a cost-benefit analysis the PM never began
+    ("It sounds like you're weighing the cost and the benefits of the rotation.", "speaks of the situation"),
+    ("It seems you're assuming that the rotation is the only option.", "what they assume"),
 ])
 def test_a_model_reflection_that_analyses_misplaces_a_feeling_or_adds_nothing_is_not_added(reflection, problem):
     turns = ["My team is exhausted.",
@@ -836,3 +837,32 @@ def test_a_thing_of_someones_is_not_a_person_to_ask_about():
     # the agenda borrowed nothing for "Sam's status updates", read as a person by its capital
     assert asking.is_person_phrase("Dana") and asking.is_person_phrase("your skip-level")
     assert not asking.is_person_phrase("Sam's status updates")
+
+
+def test_the_added_sentence_guard_on_hand_labelled_sentences():
+    # tests/fixtures/added_sentences.yaml: 46 good sentences written in a strong model's voice
+    # before the rules changed, and the 1.5B's 122 refused drafts labelled by hand (4 good).
+    # The old rules took 4 of the 50 good ones, so no model could reach MITI's 2:1.
+    import pathlib
+
+    import yaml
+
+    from companion.coaching.listening.reflections import added_problems
+
+    here = pathlib.Path(__file__).parents[1]
+    scenarios = {}
+    for path in (here.parent / "evals" / "scenarios" / "listening").glob("*.yaml"):
+        data = yaml.safe_load(path.read_text("utf-8"))
+        scenarios[data["id"]] = [t["user"] for t in data["turns"]]
+    examples = tuple(socratic._EXAMPLE.findall(socratic.load_prompt("socratic-listening").system))
+    kept = {"good": [], "bad": []}
+    for row in yaml.safe_load((here / "fixtures" / "added_sentences.yaml").read_text("utf-8")):
+        turns = scenarios[row["scenario"]][: row["turn"] + 1]
+        state = replay(turns)
+        said_back = program_reflection(state, turns).text
+        problems = reflection_problems(row["text"], state, turns) or added_problems(
+            row["text"], said_back, state, turns, examples)
+        kept[row["label"]].append(not problems)
+    assert len(kept["good"]) == 50 and len(kept["bad"]) == 118
+    assert sum(kept["good"]) / 50 >= 0.80  # 42 on 2026-12-05
+    assert 1 - sum(kept["bad"]) / 118 >= 0.95  # 114 refused

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from companion.coaching.listening.nlp import parse
-from companion.coaching.listening.state import ConversationState, Fact, joined_clauses, update
+from companion.coaching.listening.state import (
+    FEELINGS,
+    ConversationState,
+    Fact,
+    joined_clauses,
+    update,
+)
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
@@ -528,6 +534,47 @@ _COACH_WORDS = {"sound", "sounds", "seem", "seems", "feel", "feeling", "hear", "
                 "turn", "bring", "land", "hold", "spot", "place", "decide"}
 
 
+# Words of inner life and of what a situation means to someone: what a complex reflection
+# brings that the PM did not say, without adding a fact ("you may doubt ...", "your credibility").
+INNER_WORDS = {
+    "wonder", "doubt", "suspect", "fear", "hope", "dread", "believe", "trust", "expect", "question",
+    "regret", "resent", "miss", "value", "hesitate", "protect", "own", "lose", "count", "rely",
+    "depend", "mean", "sense", "notice", "wish", "understand", "owe", "answer", "stand", "defend",
+    "prove", "earn", "deserve", "hang", "ride", "rest", "lean", "shift", "hurt", "cost", "pay",
+    "bear", "absorb", "shoulder", "judge", "watch", "see", "tell", "matter", "control", "argue",
+    "credibility", "confidence", "respect", "pride", "say", "voice", "mistake", "promise", "word",
+    "loyalty", "fairness", "integrity", "responsibility", "blame", "credit", "place", "side",
+    "ground", "worth", "story", "chance", "price", "stakes", "burden", "conversation",
+    "relationship", "reputation", "standing", "commitment", "duty", "head", "hands", "line",
+    "truth", "picture", "signal", "room", "evidence", "uncertainty", "urgency", "direction",
+    "wary", "careful", "fair", "unfair", "real", "different", "same", "alone", "clear", "unclear",
+    "personal", "exposed", "responsible", "easy", "quiet", "honest", "straight", "wrong", "ready",
+    "opposite", "safe", "slow", "slower", "quick", "quickly", "extra", "early", "late", "small",
+}
+# The register of a status report, not of a person: words the 1.5B model brought into 62 of its
+# 122 refused drafts on the listening run of 2026-12-05 ("team morale and productivity",
+# "deliver high-quality results"). One the PM never said marks an analysis, not a reflection.
+_REPORT_WORDS = {
+    "deadline", "ability", "deliver", "delivering", "critical", "expectation", "project", "success",
+    "successful", "focus", "workload", "growth", "option", "responsibilities", "resource",
+    "information", "process", "priority", "prioritize", "prioritise", "timeline", "scope",
+    "implementation", "insight", "guidance", "skill", "budget", "strategy", "productivity",
+    "morale", "efficiency", "quality", "performance", "market", "dilemma", "conflict",
+    "conflicting", "tricky", "tight", "adapt", "lack", "issue", "align", "systemic", "constraint",
+    "possibility", "importance", "communicate", "implication", "accommodate", "confusion",
+    "stakeholder", "initiative", "objective", "goal", "metric", "outcome", "deliverable",
+    "effective", "efficient", "navigate", "manage", "managing", "ensure", "address", "addressing",
+    "miscommunication", "collaborate", "collaboration", "opportunity", "challenge", "challenging",
+    "benefit", "trade-off", "tradeoff", "pros", "cons",
+}
+_FRAMED = re.compile(r"\b(?:facing|dealing with|faced with|in) an? (?:\w+ ){0,2}(?:decision|dilemma|conflict|"
+                     r"tension|balance|challenge|situation|spot|position|change|shift|deadline)\b", re.IGNORECASE)
+# Telling the PM what they assume or consider is the question's work, not the reflection's
+# ("It seems you're assuming that SSO is necessary ...", 4 of the 1.5B's drafts).
+_INNER_ALLOWED = INNER_WORDS | FEELINGS
+_MIND_READ = re.compile(r"\byou(?:'re| are)? (?:assuming|taking (?:it )?for granted|considering)\b", re.IGNORECASE)
+
+
 def first_sentences(text: str, most: int) -> list[str]:
     """A model's reflection as its first `most` sentences, then fewer, the longest first: past
     them is where a small model drifts into analysis."""
@@ -538,13 +585,14 @@ def first_sentences(text: str, most: int) -> list[str]:
 
 def unknown_words(text: str, state: ConversationState, allowed: Collection[str] = ()) -> list[str]:
     """Nouns, verbs and adjectives of `text` the PM never said, the coach's own words (and
-    `allowed`) aside."""
+    `allowed`, as words or lemmas) aside."""
     seen = set(state.seen)
     return [
         tok.text for tok in parse(text)
         if tok.pos_ in {"NOUN", "VERB", "ADJ"} and not tok.is_stop
         and tok.lemma_.lower() not in seen and tok.lower_ not in _COACH_WORDS
         and tok.lemma_.lower() not in _COACH_WORDS and tok.lower_ not in allowed
+        and tok.lemma_.lower() not in allowed
     ]
 
 
@@ -582,7 +630,7 @@ def reflection_problems(text: str, state: ConversationState, user_turns: list[st
     if parrots(t, user_turns):
         problems.append("parrots a sentence of the PM")
     invented = invented_names(t, state)
-    unknown = unknown_words(t, state)
+    unknown = unknown_words(t, state, allowed=_INNER_ALLOWED)
     if invented:
         problems.append(f"names what the PM never said ({', '.join(invented)})")
     elif len(unknown) > 3 * max(1, len(re.findall(r"[.!](?:\s|$)", t))):  # per sentence
@@ -660,15 +708,12 @@ def _people_between(doc: Doc) -> list[str]:
 
 def added_problems(text: str, program: str, state: ConversationState, user_turns: list[str],
                    examples: tuple[str, ...] = ()) -> list[str]:
-    """Why a model's reflection may not follow the program's ([] when it may): it must go
-    further on what the PM just said, add a meaning or a feeling in words about the person, and
-    not say the program's sentence again, bring in more than one word never said, or copy an
-    example of its prompt. Stricter than a reflection standing alone: the program's sentence
-    already says what is new, so an addition that wanders ("whether to upgrade or not") costs
-    more than it adds."""
+    """Why a model's reflection may not follow the program's ([] when it may): it must add a
+    meaning or a feeling about the person, and not say the program's sentence or the PM's words
+    again, bring in things the PM never named (more than two) or the register of a status report,
+    tell the PM what they assume, or copy an example of its prompt. Measured on the hand-labelled
+    sentences of tests/fixtures/added_sentences.yaml (README, "Does it listen?")."""
     from companion.coaching.guard import shares_run
-    from companion.coaching.listening.state import FEELINGS
-    from companion.coaching.listening.words import content_lemmas
     from companion.coaching.questions import analyse
 
     problems = []
@@ -688,12 +733,23 @@ def added_problems(text: str, program: str, state: ConversationState, user_turns
     said_feelings = {t.lower_ for t in parse(program) if t.lower_ in FEELINGS}
     if said_feelings & {t.lower_ for t in doc}:
         problems.append("names again the feeling the program's reflection said")
-    latest = content_lemmas(parse(state.latest)) - _COACH_WORDS
-    if not (content_lemmas(doc) - _COACH_WORDS) & latest:
-        problems.append("is not about what the PM just said")
-    unknown = unknown_words(text, state, allowed=FEELINGS)  # a feeling not yet named is what it may add
-    if len(unknown) > 1:
+    # No rule that it use a word of the latest message: the best added sentences tie the news to
+    # what came before, in other words ("the launch depends on the very person you're thinking of
+    # letting go"). On the hand-labelled sentences of tests/fixtures/added_sentences.yaml that rule
+    # refused 12 of 50 good ones and no bad one the other rules let through.
+    # A feeling or a meaning not yet named is what it may add; a thing, a number or a name is not.
+    unknown = unknown_words(text, state, allowed=_INNER_ALLOWED)
+    things = [t.text for t in doc if t.text in unknown and t.pos_ == "NOUN"]
+    if len(unknown) > 3 or len(things) > 2:
         problems.append(f"brings in words the PM never said ({', '.join(unknown[:4])})")
+    report = sorted({t.lemma_.lower() for t in doc if t.lemma_.lower() in _REPORT_WORDS} - set(state.seen))
+    if report or _FRAMED.search(text):
+        # the 1.5B, 2026-12-05: "facing a significant challenge ... deliver high-quality results"
+        problems.append(f"speaks of the situation, not the person ({', '.join(report) or 'facing a ...'})")
+    if _MIND_READ.search(text):
+        problems.append("tells the PM what they assume")
+    if any(shares_run(text, turn, n=6) for turn in user_turns):
+        problems.append("repeats the PM's words")
     if any(shares_run(text, example) for example in examples):
         problems.append("copies an example of the prompt")
     if _ANALYSIS.search(text):
@@ -712,7 +768,9 @@ def added_problems(text: str, program: str, state: ConversationState, user_turns
         # a decision the PM never made, with a reason they never gave
         problems.append("gives a reason the PM did not give")
     coded = analyse(text, previous=user_turns[-1] if user_turns else "")
-    if coded.behaviour != "reflection" or coded.reflection != "complex":
+    named = {t.lemma_.lower() for t in doc} & _INNER_ALLOWED - {t.lemma_.lower() for t in parse(program)}
+    if (coded.behaviour != "reflection" or coded.reflection != "complex") and not named:
+        # the learned coder, or a word of feeling or meaning the program's sentence did not say
         problems.append("adds no meaning or feeling (the learned coder reads it as "
                         f"{coded.reflection or coded.behaviour})")
     return problems
