@@ -167,8 +167,8 @@ def _happening(sent: Span, person: str) -> str | None:
     titled = any(c.dep_ == "appos" and c.lemma_.lower() in ROLE_WORDS for c in subject.children)  # "Ines, our lead designer,"
     if not (subject.pos_ == "PROPN" or subject.lemma_.lower() in ROLE_WORDS or titled):
         return None
-    who = [t for t in subject.subtree if t.dep_ not in {"appos", "punct"}
-           and not any(a.dep_ == "appos" for a in t.ancestors if a.i in {x.i for x in subject.subtree})]
+    titles = {x.i for c in subject.children if c.dep_ == "appos" for x in c.subtree}
+    who = [t for t in subject.subtree if t.i not in titles and not t.is_punct]
     rest = [t for c in verb.children if c.i > verb.i and c.dep_ in {"prep", "dobj", "npadvmod", "prt", "advmod"}
             for t in c.subtree]
     if any(c.dep_ in {"conj", "ccomp", "advcl", "xcomp"} for c in verb.children) or len(who) + len(rest) > 8:
@@ -435,7 +435,7 @@ def rewrite(sentence: str, person: str, relationship: str, before: str = "") -> 
         lead = f"Talk through {happening or anchor}"
         anchor = happening or anchor  # the questions ask about the news, not the person
     lead = _explore(sent, person) or lead
-    if overlap(lead, sentence) >= 0.7 and not lead.startswith("Talk through"):
+    if overlap(lead, sentence) >= 0.7:
         lead = _explore(sent, person, short=True) or lead
     deadline = _deadline(sent, person)
     details = [
