@@ -566,12 +566,21 @@ _REPORT_WORDS = {
     "effective", "efficient", "navigate", "manage", "managing", "ensure", "address", "addressing",
     "miscommunication", "collaborate", "collaboration", "opportunity", "challenge", "challenging",
     "benefit", "trade-off", "tradeoff", "pros", "cons",
+    # the 1.5B on the next run, 2026-12-05: "juggle multiple responsibilities", "your company's
+    # efforts", "a more strategic perspective", "the reduced availability of on-call members"
+    "responsibility", "effort", "perspective", "provide", "availability", "member", "desire",
+    "independently", "multiple",
 }
 _FRAMED = re.compile(r"\b(?:facing|dealing with|faced with|in) an? (?:\w+ ){0,2}(?:decision|dilemma|conflict|"
                      r"tension|balance|challenge|situation|spot|position|change|shift|deadline)\b", re.IGNORECASE)
 # Telling the PM what they assume or consider is the question's work, not the reflection's
 # ("It seems you're assuming that SSO is necessary ...", 4 of the 1.5B's drafts).
 _INNER_ALLOWED = INNER_WORDS | FEELINGS
+# "a race against your co-founder": a contest the PM never described
+_AGAINST = re.compile(r"\b(?:race|battle|fight|competition|competing) (?:against|with)\b|\bagainst (?:your|the|their|his|her) "
+                      r"(?:\w+ )?(?:co-founder|founder|manager|boss|vp|ceo|cto|director|lead|team|peers?|colleagues?|"
+                      r"sales|engineers?|designer)\b", re.IGNORECASE)
+_IMPORTANT = re.compile(r"\bit(?:'s| is) (?:important|crucial|essential|key|vital) to\b", re.IGNORECASE)
 _MIND_READ = re.compile(r"\byou(?:'re| are)? (?:assuming|taking (?:it )?for granted|considering)\b", re.IGNORECASE)
 
 
@@ -748,6 +757,10 @@ def added_problems(text: str, program: str, state: ConversationState, user_turns
         problems.append(f"speaks of the situation, not the person ({', '.join(report) or 'facing a ...'})")
     if _MIND_READ.search(text):
         problems.append("tells the PM what they assume")
+    if _AGAINST.search(text):
+        problems.append("sets the PM against someone")
+    if _IMPORTANT.search(text):  # "it's important to remember that ...": a lesson, not a reflection
+        problems.append("advice")
     if any(shares_run(text, turn, n=6) for turn in user_turns):
         problems.append("repeats the PM's words")
     if any(shares_run(text, example) for example in examples):
