@@ -427,7 +427,7 @@ def test_the_large_tier_keeps_two_reflection_sentences_and_small_keeps_one():
     ("You're looking at the rotation, the pages and the migration together.", "adds no meaning"),
     ("It sounds like you're the one who has to carry that news upward.", "copies an example"),
     # qwen2.5-1.5b, 2026-12-05: a cost-benefit analysis the PM never began
-    ("It sounds like you're weighing the cost and the benefits of the rotation.", "speaks of the situation"),
+    ("It sounds like you're weighing the cost and the benefits of the rotation.", "status report"),
     ("It seems you're assuming that the rotation is the only option.", "what they assume"),
 ])
 def test_a_model_reflection_that_analyses_misplaces_a_feeling_or_adds_nothing_is_not_added(reflection, problem):
@@ -866,3 +866,24 @@ def test_the_added_sentence_guard_on_hand_labelled_sentences():
     assert len(kept["good"]) == 50 and len(kept["bad"]) == 118
     assert sum(kept["good"]) / 50 >= 0.80  # 42 on 2026-12-05
     assert 1 - sum(kept["bad"]) / 118 >= 0.95  # 114 refused
+
+
+@pytest.mark.parametrize(("turns", "sentence", "problem"), [
+    # the 1.5B's added sentences on the listening runs of 2026-12-05, after the redesign
+    (["I have to decide whether to let go of an underperforming engineer before our big launch.",
+      "I haven't talked to HR yet, and my manager Ines thinks I'm being too soft."],
+     "It sounds like you're being too soft on the underperforming engineer.", "someone else's view"),
+    (["My co-founder wants to go after enterprise next year.",
+      "Every enterprise pilot so far asked for an on-premise install."],
+     "It sounds like you're in a race against your co-founder to get enterprise next year.", "against someone"),
+    (["My co-founder wants to go after enterprise next year."],
+     "Maybe you feel rushed, but it's important to remember that your co-founder is pushing for it.", "advice"),
+    (["We have four people on an on-call rotation that used to have seven."],
+     "It sounds like you're having to juggle multiple responsibilities and shifts.", "status report"),
+])
+def test_an_added_sentence_that_misreads_the_pm_is_refused(turns, sentence, problem):
+    from companion.coaching.listening.reflections import added_problems
+
+    state = replay(turns)
+    problems = added_problems(sentence, program_reflection(state, turns).text, state, turns)
+    assert any(problem in p for p in problems), problems

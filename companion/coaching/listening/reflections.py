@@ -754,11 +754,16 @@ def added_problems(text: str, program: str, state: ConversationState, user_turns
     report = sorted({t.lemma_.lower() for t in doc if t.lemma_.lower() in _REPORT_WORDS} - set(state.seen))
     if report or _FRAMED.search(text):
         # the 1.5B, 2026-12-05: "facing a significant challenge ... deliver high-quality results"
-        problems.append(f"speaks of the situation, not the person ({', '.join(report) or 'facing a ...'})")
+        problems.append(f"speaks of the situation like a status report ({', '.join(report) or 'facing a ...'})")
     if _MIND_READ.search(text):
         problems.append("tells the PM what they assume")
     if _AGAINST.search(text):
         problems.append("sets the PM against someone")
+    views = [f.text for f in state.facts if f.kind == "claim" and f.detail.get("who", "you") != "you"]
+    if any(shares_run(text, view, n=3) for view in views):
+        # the 1.5B, 2026-12-05: "It sounds like you're being too soft on the underperforming
+        # engineer", the manager's view of the PM said in the coach's voice
+        problems.append("says someone else's view of the PM as fact")
     if _IMPORTANT.search(text):  # "it's important to remember that ...": a lesson, not a reflection
         problems.append("advice")
     if any(shares_run(text, turn, n=6) for turn in user_turns):
