@@ -880,6 +880,9 @@ def test_the_added_sentence_guard_on_hand_labelled_sentences():
      "Maybe you feel rushed, but it's important to remember that your co-founder is pushing for it.", "advice"),
     (["We have four people on an on-call rotation that used to have seven."],
      "It sounds like you're having to juggle multiple responsibilities and shifts.", "status report"),
+    (["Since I turned down his proposal for the analytics rebuild, he says everything is fine.",
+      "I haven't told him why I said no, only that it wasn't the right time."],
+     "It sounds like you're still confused about why Lukas said no to your proposal.", "what the PM did"),
 ])
 def test_an_added_sentence_that_misreads_the_pm_is_refused(turns, sentence, problem):
     from companion.coaching.listening.reflections import added_problems

@@ -715,6 +715,29 @@ def _people_between(doc: Doc) -> list[str]:
     return found
 
 
+def _deeds(doc: Doc, speaker: set[str]) -> set[tuple[str, str]]:
+    """(verb, object) lemma pairs of the clauses whose subject is in `speaker` ("i", "we"), or,
+    with `speaker` empty, anyone but the PM ("I", "we" in their words, "you" in the coach's)."""
+    out = set()
+    for t in doc:
+        subject = next((c for c in t.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
+        if t.pos_ != "VERB" or subject is None or subject.lower_ in {"it", "that", "which", "this"}:
+            continue
+        mine = subject.lower_ in speaker if speaker else subject.lower_ not in {"i", "we", "you"}
+        if not mine:
+            continue
+        obj = next((c for c in t.children if c.dep_ in {"dobj", "attr", "prt", "intj"} or c.lower_ in {"no", "yes"}), None)
+        if obj is not None:
+            out.add((t.lemma_.lower(), obj.lemma_.lower()))
+    return out
+
+
+def _swapped_actor(doc: Doc, user_turns: list[str]) -> bool:
+    """The sentence has someone else (not "you") do what the PM said they did themself."""
+    mine = set().union(*(_deeds(parse(turn), {"i", "we"}) for turn in user_turns)) if user_turns else set()
+    return bool(_deeds(doc, set()) & mine)
+
+
 def added_problems(text: str, program: str, state: ConversationState, user_turns: list[str],
                    examples: tuple[str, ...] = ()) -> list[str]:
     """Why a model's reflection may not follow the program's ([] when it may): it must add a
@@ -759,6 +782,10 @@ def added_problems(text: str, program: str, state: ConversationState, user_turns
         problems.append("tells the PM what they assume")
     if _AGAINST.search(text):
         problems.append("sets the PM against someone")
+    if _swapped_actor(doc, user_turns):
+        # the 1.5B, 2026-12-05: "you're still confused about why Lukas said no" after "I haven't
+        # told him why I said no"
+        problems.append("gives someone else what the PM did")
     views = [f.text for f in state.facts if f.kind == "claim" and f.detail.get("who", "you") != "you"]
     if any(shares_run(text, view, n=3) for view in views):
         # the 1.5B, 2026-12-05: "It sounds like you're being too soft on the underperforming
