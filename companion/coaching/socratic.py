@@ -302,10 +302,11 @@ def listening_turn(
     if base is not said_back:
         result["reflection_by"] = "program+model"  # the model chose the two sides, the program said them
     if drafted_reflection:  # a wider tier goes further than the program: MITI's 2:1, complex
-        rest = drafted_reflection[len("It sounds like you"):]
-        if base.text.startswith("It sounds like") and drafted_reflection.startswith("It sounds like you") \
-                and not re.match(r"\s+(?:may|might|could|perhaps|maybe)\b", rest):  # not "Maybe you may"
-            drafted_reflection = "Maybe you" + rest
+        opening = "It sounds like you"
+        if base.text.startswith("It sounds like") and drafted_reflection.startswith(opening):
+            rest = drafted_reflection[len(opening):]
+            if not re.match(r"\s+(?:may|might|could|perhaps|maybe)\b", rest):  # not "Maybe you may"
+                drafted_reflection = "Maybe you" + rest
         reflection = Reflection(text=f"{base.text} {drafted_reflection}", kind="complex", fact=base.fact)
         result["reflection_by"] = "program+model"
     result.update({"question": question, "anchor": anchor, "reflection": reflection.text,

@@ -555,15 +555,15 @@ INNER_WORDS = {
 # 122 refused drafts on the listening run of 2026-12-05 ("team morale and productivity",
 # "deliver high-quality results"). One the PM never said marks an analysis, not a reflection.
 _REPORT_WORDS = {
-    "deadline", "ability", "deliver", "delivering", "critical", "expectation", "project", "success",
-    "successful", "focus", "workload", "growth", "option", "responsibilities", "resource",
+    "deadline", "ability", "deliver", "critical", "expectation", "project", "success",
+    "successful", "focus", "workload", "growth", "option", "resource",
     "information", "process", "priority", "prioritize", "prioritise", "timeline", "scope",
     "implementation", "insight", "guidance", "skill", "budget", "strategy", "productivity",
     "morale", "efficiency", "quality", "performance", "market", "dilemma", "conflict",
     "conflicting", "tricky", "tight", "adapt", "lack", "issue", "align", "systemic", "constraint",
     "possibility", "importance", "communicate", "implication", "accommodate", "confusion",
     "stakeholder", "initiative", "objective", "goal", "metric", "outcome", "deliverable",
-    "effective", "efficient", "navigate", "manage", "managing", "ensure", "address", "addressing",
+    "effective", "efficient", "navigate", "manage", "ensure", "address",
     "miscommunication", "collaborate", "collaboration", "opportunity", "challenge", "challenging",
     "benefit", "trade-off", "tradeoff", "pros", "cons",
     # the 1.5B on the next run, 2026-12-05: "juggle multiple responsibilities", "your company's
@@ -573,14 +573,14 @@ _REPORT_WORDS = {
 }
 _FRAMED = re.compile(r"\b(?:facing|dealing with|faced with|in) an? (?:\w+ ){0,2}(?:decision|dilemma|conflict|"
                      r"tension|balance|challenge|situation|spot|position|change|shift|deadline)\b", re.IGNORECASE)
-# Telling the PM what they assume or consider is the question's work, not the reflection's
-# ("It seems you're assuming that SSO is necessary ...", 4 of the 1.5B's drafts).
 _INNER_ALLOWED = INNER_WORDS | FEELINGS
 # "a race against your co-founder": a contest the PM never described
 _AGAINST = re.compile(r"\b(?:race|battle|fight|competition|competing) (?:against|with)\b|\bagainst (?:your|the|their|his|her) "
                       r"(?:\w+ )?(?:co-founder|founder|manager|boss|vp|ceo|cto|director|lead|team|peers?|colleagues?|"
                       r"sales|engineers?|designer)\b", re.IGNORECASE)
 _IMPORTANT = re.compile(r"\bit(?:'s| is) (?:important|crucial|essential|key|vital) to\b", re.IGNORECASE)
+# Telling the PM what they assume or consider is the question's work, not the reflection's
+# ("It seems you're assuming that SSO is necessary ...", 4 of the 1.5B's drafts).
 _MIND_READ = re.compile(r"\byou(?:'re| are)? (?:assuming|taking (?:it )?for granted|considering)\b", re.IGNORECASE)
 
 
