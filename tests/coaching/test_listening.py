@@ -890,3 +890,20 @@ def test_an_added_sentence_that_misreads_the_pm_is_refused(turns, sentence, prob
     state = replay(turns)
     problems = added_problems(sentence, program_reflection(state, turns).text, state, turns)
     assert any(problem in p for p in problems), problems
+
+
+@pytest.mark.parametrize(("drafted", "shown"), [
+    ("It sounds like you're wary of the whole plan.", "Maybe you're wary of the whole plan."),
+    # was "Maybe you may doubt ..."
+    ("It sounds like you may doubt the whole plan.", "It sounds like you may doubt the whole plan."),
+])
+def test_an_added_sentence_after_it_sounds_like_opens_without_saying_it_twice(drafted, shown):
+    turns = ["My VP wants to ship the admin console without SSO to hit the March date."]
+    state = replay(turns)
+    said_back = program_reflection(state, turns).text
+    assert said_back.startswith("It sounds like")
+    provider = ScriptedProvider([{"reflection": drafted, "anchor": state.anchors[0],
+                                  "question": f"What do you mean by {state.anchors[0]}?"}])
+    turn = socratic.listening_turn(provider, state, tier="small", user_turns=turns, covered=[], asked=[],
+                                   passages_block="", history_block="", temperature=0.3)
+    assert turn["reflection"] == f"{said_back} {shown}", turn["problems"]
