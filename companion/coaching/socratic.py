@@ -311,7 +311,11 @@ def listening_turn(
         result["reflection_by"] = "program+model"
     result.update({"question": question, "anchor": anchor, "reflection": reflection.text,
                    "reflection_kind": reflection.kind,
-                   "question_type": analyse(question).socratic_type or qtype})
+                   # the program's own question is of the type it chose; the analyser reads a
+                   # model's ("How might Priya see this?" read as clarity, and the next turn
+                   # asked for viewpoints again)
+                   "question_type": qtype if result["question_by"] == "program"
+                   else analyse(question).socratic_type or qtype})
     return result
 
 

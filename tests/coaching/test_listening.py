@@ -907,3 +907,33 @@ def test_an_added_sentence_after_it_sounds_like_opens_without_saying_it_twice(dr
     turn = socratic.listening_turn(provider, state, tier="small", user_turns=turns, covered=[], asked=[],
                                    passages_block="", history_block="", temperature=0.3)
     assert turn["reflection"] == f"{said_back} {shown}", turn["problems"]
+
+
+@pytest.mark.parametrize(("turns", "said", "not_said"), [
+    # the departure is the news, not its date; the name keeps its capital
+    (["Ines, our lead designer, just resigned. She leaves in three weeks."],
+     "So Ines, your lead designer, just resigned", "clock"),
+    # a name is one person, whatever the tagger says
+    (["My manager Ines thinks I'm being too soft on the team."], "As your manager Ines sees it", "Ines see "),
+    # the reason is said apart from the deed; "in the dark about anything" is no English
+    (["Two of my engineers keep missing standups.", "I haven't said anything to them because they're my friends."],
+     "they are still in the dark about this, and it may be harder to raise because they're your friends",
+     "because they're your friends is still"),
+    # what someone asks of the PM, not our advice, and no middle to be caught in
+    (["My boss says I need to show more strategic thinking."], "your boss is asking you for more strategic thinking",
+     "picture"),
+    (["I don't really know what strategic means here."], "part of you is unsure about what strategic means here",
+     "stuck"),
+    # the feeling named, in its time; a past omission is not something still ahead
+    (["Yesterday he said my roadmap was fantasy in front of the whole team.", "I felt humiliated and I didn't say anything."],
+     "it left you feeling humiliated.", "ahead of you"),
+    # a clause joined by "and" is not what the feeling is about ...
+    (["Honestly I'm exhausted and I don't trust the numbers."], "this leaves you exhausted", "exhausted that"),
+    # ... unless the parse joined what it is about
+    (["I'm scared the redesign will stall and my director will blame me."],
+     "part of you is scared that the redesign will stall and your director will blame you", "leaves you"),
+])
+def test_program_reflections_on_a_second_round_of_person_tests(turns, said, not_said):
+    r = program_reflection(replay(turns), turns)
+    assert said in r.text and not_said not in r.text
+    assert not parrots(r.text, turns)

@@ -196,6 +196,11 @@ def _stems_for(qtype: str, anchor: str) -> list[tuple[str, str, str]]:
         return [(stem, f"{those} {number} {people}", end) for stem, end in TYPES[qtype]["stems"]]
     if counted and qtype == "implications":
         return own[::-1]  # "What could 29 to 39 dollars change for you?"
+    if qtype == "implications" and is_person_phrase(anchor) and not re.match(r"(?:a|an) ", anchor, re.I):
+        # "What might follow from HR?" asked nothing; what follows from a person is their knowing
+        last = anchor.split()[-1]
+        hear = "hear" if last.islower() and last.endswith("s") and not last.endswith("ss") else "hears"
+        return [("What might follow once", anchor, f" {hear} about it"), *own]
     return own
 
 

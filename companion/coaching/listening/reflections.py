@@ -70,16 +70,19 @@ def _render(fact: Fact) -> str | None:
     """One fact said back in other words (no lead-in, no final stop)."""
     d = fact.detail
     if fact.kind == "not_yet":
-        if d.get("verb") in {"tell", "mention", "share", "raise", "explain", "inform", "warn",
-                             "flag", "admit", "email", "show", "bring"} and d.get("whom"):
-            about = d.get("about") or "this"
+        # "... because they're my friends": the PM's reason, and what it may make harder
+        why = f", and it may be harder to raise because {_clean(d['why'])}" if d.get("why") else ""
+        if d.get("verb") in {"tell", "mention", "share", "raise", "explain", "inform", "warn", "say", "flag", "admit", "email", "show", "bring"} and d.get("whom"):
+            about = _clean(d.get("about") or "this")
+            if about.lower() in {"anything", "nothing", "something", "it", "that"}:
+                about = "this"  # "said anything to them": in the dark about "anything" is no English
             whom = _clean(d["whom"])
             be = "are" if whom in {"they", "you"} else "is"
-            return f"{whom} {be} still in the dark about {_clean(about)}"
+            return f"{whom} {be} still in the dark about {about}{why}"
         from companion.coaching.listening.words import gerund
 
         if d.get("verb") and d.get("rest"):
-            return f"{gerund(d['verb'])} {_clean(d['rest'])} is still ahead of you"
+            return f"{gerund(d['verb'])} {_clean(d['rest'])} is still ahead of you{why}"
         return None
     if fact.kind == "feeling":
         about = _clean(d.get("about", ""))
@@ -90,9 +93,12 @@ def _render(fact: Fact) -> str | None:
             if about.startswith("between "):  # "torn between X and Y"
                 return f"part of you is {feeling} {about}"
             about = re.sub(r"^(?:about|that|of|by|with|because|since)\s+", "", about)
-            clause = any(t.pos_ in {"VERB", "AUX"} for t in parse(about))
+            # "unsure about what strategic means here", not "unsure that what ..."
+            clause = any(t.pos_ in {"VERB", "AUX"} for t in parse(about)) and not re.match(
+                r"(?:what|how|why|who|whether|where|when)\b", about)
             return f"part of you is {feeling} {'that' if clause else 'about'} {about}"
-        return f"this leaves you {feeling}"
+        # "I felt humiliated": it happened, and is said back in its time
+        return f"it left you feeling {feeling}" if d.get("past") else f"this leaves you {feeling}"
     if fact.kind == "contrast":
         left, right = _clean(d.get("left", "")), _clean(d.get("right", ""))
         if left and right:
@@ -122,11 +128,24 @@ def _render(fact: Fact) -> str | None:
         who = d.get("who", "")
         if who and who != "you":
             who = _lower_first(_clean(who))
-            be, sees = ("are", "see") if who.endswith("s") else ("is", "sees")
+            # by the head noun, not the last letter: "your manager Ines sees it"
+            head = parse(who)[:].root
+            # a name is one person, whatever the tagger says ("Ines" came out NNS)
+            plural = (head.tag_ == "NNS" and head.text.islower()) or head.lower_ in {"they", "we"} or any(
+                c.dep_ == "conj" for c in head.children)
+            be, sees = ("are", "see") if plural else ("is", "sees")
+            if "," in who:  # "As Priya, your manager, sees it": the apposition closes
+                who += ","
             if d.get("verb") in {"want", "push", "demand", "expect", "insist"} and d.get("action"):
                 return f"{who} {be} pushing to {_clean(d['action'])}"
             said = _clean(fact.text)
             should = re.match(r"you should (\w+)\b(.*)", said)
+            needs = re.match(r"you (?:need|have) to (\w+)\b ?(.*)", said)
+            if needs:  # "says I need to show more strategic thinking": what they ask of the PM
+                verb, rest = needs.groups()
+                if verb in {"show", "demonstrate", "bring", "give", "deliver", "provide", "have"} and rest:
+                    return f"{who} {be} asking you for {rest}"  # "asking you to show" all but parrots
+                return f"{who} {be} asking you to {verb} {rest}".strip()
             if should:  # "thinks I should move to X": their view, not our advice
                 from companion.coaching.listening.words import gerund
 
@@ -218,7 +237,11 @@ def program_reflection(state: ConversationState, user_turns: list[str]) -> Refle
         kind = "complex" if fact.kind in complex_kinds else "simple"
         # Link the new fact to an earlier decision or worry: that is adding meaning.
         link = next((f for f in reversed(earlier) if f.kind in {"decision", "feeling", "value"}), None)
-        if kind == "simple" and link is not None and link.anchor and link.anchor.lower() not in text.lower():
+        if fact.detail.get("why"):
+            kind = "complex"  # what the PM's reason may make harder is the meaning added
+        elif " asking you " in text:
+            pass  # what someone asks of the PM puts them in no middle
+        elif kind == "simple" and link is not None and link.anchor and link.anchor.lower() not in text.lower():
             text = text[:-1] + f", {_joined_to(link)}."
             kind = "complex"
         elif body.startswith("according to"):  # what the data says puts no one in the middle
@@ -302,6 +325,8 @@ def _clauses(state: ConversationState) -> list[tuple[list[str], str]]:
     the coach would say it back (whole, then shorter), with whose it is ("you", "them"): a verb
     with its subject, objects and modifiers, without the other clauses joined to it by "and"."""
     doc = parse(state.latest)
+    # a name the tagger took for a noun ("Ines" opening a message) keeps its capital
+    names = {p.name for p in state.people if p.role and p.name[:1].isupper() and p.name.lower() != p.role}
     found: list[tuple[list[str], str]] = []
     for anchor in state.anchors[:3]:
         last = anchor.split()[-1].lower()
@@ -325,7 +350,7 @@ def _clauses(state: ConversationState) -> list[tuple[list[str], str]]:
             text = _said_back(tokens)
             first = tokens[0]
             if first.is_sent_start and first.pos_ != "PROPN" and first.text not in {"I", "I'm"} and \
-                    not first.text.isupper():
+                    not first.text.isupper() and first.text not in names:
                 text = text[:1].lower() + text[1:]  # "Every pilot", "She", "In her first week"
             obliged = _OBLIGED.match(text)
             if obliged:  # "you need to give Carmen feedback": said back as advice it would not be
@@ -346,6 +371,11 @@ def _clauses(state: ConversationState) -> list[tuple[list[str], str]]:
 # What a plain statement may mean, said tentatively after it: the cue in the PM's words, then
 # the words of ours that continue the paragraph. The facts stay the PM's.
 _CUES: list[tuple[re.Pattern[str], str, str]] = [
+    # "Ines, our lead designer, just resigned. She leaves in three weeks.": the departure is the
+    # news, not its date (person test, 2026-12-05)
+    (re.compile(r"\b(?:resign(?:ed|s|ing)?|quit(?:s|ting)?|handed in (?:\w+ )?notice|gave (?:\w+ )?notice|"
+                r"is leaving|are leaving|got laid off|was laid off|were laid off)\b", re.I),
+     "them", ", and that changes a lot at once"),
     (re.compile(r"\b(?:in a row|again|keeps?|kept|so far|doubled|tripled|twice|each time|every time)\b", re.I),
      "any", ", which looks like a pattern rather than a one-off"),
     (re.compile(r"\b(?:used to|no longer|anymore|any more|moved \w+ (?:\w+ )?off)\b", re.I),

@@ -34,6 +34,11 @@ FEELINGS = {
     "annoyed", "sad", "proud", "dread", "dreading", "ashamed", "lonely", "burned", "burnt",
     "resentful", "uncomfortable", "awkward", "conflicted", "drained", "panicking", "fear",
     "insecure", "defensive", "sick", "terrified", "furious", "hopeless", "bad",
+    # person tests, 2026-12-05: "I felt humiliated and I didn't say anything" named no feeling
+    "humiliated", "ignored", "undermined", "disrespected", "isolated", "helpless", "powerless",
+    "trapped", "betrayed", "jealous", "inadequate", "demoralized", "demoralised", "discouraged",
+    "demotivated", "hopeful", "grateful", "happy", "blindsided", "shocked", "irritated",
+    "overlooked", "invisible", "paralyzed", "paralysed", "undervalued", "unappreciated", "bitter",
 }
 _COMMUNICATE = {"tell", "ask", "mention", "raise", "talk", "share", "say", "explain", "bring",
                 "escalate", "flag", "warn", "inform", "show", "email", "call", "admit", "speak"}
@@ -188,12 +193,13 @@ def _people(doc: Doc, turn: int) -> list[Person]:
     # spaCy's small model often labels first names GPE/ORG/LOC: a capitalised single-token
     # proper noun as subject or object of a verb is also a person.
     for t in doc:
-        if (
-            t.pos_ == "PROPN" and t.i not in names and t.text[:1].isupper() and t.text.isalpha()
-            and t.dep_ in {"nsubj", "dobj", "dative", "pobj", "appos", "poss", "conj"}
-            and not t.text.isupper() and t.ent_type_ not in {"DATE", "ORG", "PRODUCT", "TIME"}
-            and t.i != t.sent.start
-        ):
+        if t.i in names or not t.text[:1].isupper() or not t.text.isalpha() or t.text.isupper():
+            continue
+        proper = (t.pos_ == "PROPN" and t.dep_ in {"nsubj", "dobj", "dative", "pobj", "appos", "poss", "conj"}
+                  and t.ent_type_ not in {"DATE", "ORG", "PRODUCT", "TIME"} and t.i != t.sent.start)
+        # "Ines, our lead designer, just resigned": the tagger took "Ines" for a noun
+        titled = any(c.dep_ == "appos" and c.lemma_.lower() in ROLE_WORDS for c in t.children)
+        if proper or titled:
             names[t.i] = doc[t.i : t.i + 1]
     for i, span in names.items():
         role = None
@@ -258,15 +264,24 @@ def _facts(doc: Doc, turn: int) -> list[Fact]:
                 add("decision", _subtree(t), sent, anchor=_anchor_in(_subtree(t), doc))
             # What has not been done or said: "I haven't told my skip-level ... yet".
             if t.pos_ in {"VERB", "AUX"} and _negated(t) and _first_person(t):  # noqa: SIM102 - the two tests read as two rules
-                if lemma in _COMMUNICATE or "yet" in lowers or "still" in lowers:
+                whom, thing = _addressee(t)
+                pending = "yet" in lowers or "still" in lowers
+                # "I felt humiliated and I didn't say anything": a past omission with no one
+                # to tell is what happened then, not something still ahead of the PM.
+                past = any(c.dep_ == "aux" and c.tag_ == "VBD" for c in t.children)
+                if (lemma in _COMMUNICATE and not (past and whom is None)) or pending:
                     # "..., and my manager thinks ...": a clause joined by "and" is another fact.
                     joined = {x.i for c in joined_clauses(t) for x in c.subtree}
                     joined |= {c.i for c in t.children if c.dep_ == "cc" or c.dep_ == "punct" and c.i > t.i}
+                    # "... because they're my friends": the reason is said apart from the deed
+                    reason = next((c for c in t.children if c.dep_ == "advcl" and any(
+                        m.dep_ == "mark" and m.lower_ in {"because", "since", "as"} for m in c.children)), None)
+                    if reason is not None:
+                        joined |= {x.i for x in reason.subtree}
                     rest = [x for x in _subtree(t, drop=joined) if x.dep_ not in {"nsubj", "neg", "aux", "advmod",
                                                                      "punct", "intj"}
                             or x.head != t]
                     rest = [x for x in rest if x.i > t.i and x.lower_ not in {"yet", "still"}]
-                    whom, thing = _addressee(t)
                     # "told him nothing about the freeze": the "about" may hang on the object
                     objects = {x.i for c in t.children if c.dep_ in {"dobj", "dative"} for x in c.subtree}
                     about = next((c for c in t.subtree if c.dep_ == "prep" and c.lower_ == "about"
@@ -292,8 +307,13 @@ def _facts(doc: Doc, turn: int) -> list[Fact]:
                         whom=OBJECT_TO_SUBJECT.get(whom.lower_, "") if whom is not None and whom.pos_ == "PRON"
                         else _span_text(_chunk_of(whom, doc) or [whom]) if whom is not None else "",
                         about=_span_text(_subtree(about)[1:]) if about is not None
+                        # "told HR anything": no thing to name ("What might follow from anything?")
+                        else "" if [x.lower_ for x in told_words or thing_words] in (["anything"], ["nothing"],
+                                                                                   ["something"], ["it"])
                         else _span_text(told_words or thing_words),
-                        rest=_span_text(rest))
+                        rest=_span_text(rest),
+                        why=_span_text([x for x in reason.subtree if x.dep_ != "mark" or x.head != reason])
+                        if reason is not None else "")
             # Not knowing what to do is being stuck: "I don't know what to do about the load",
             # "I have no idea how to tell her". (Not a claim of certainty.)
             stuck_on = None
@@ -303,8 +323,10 @@ def _facts(doc: Doc, turn: int) -> list[Fact]:
                 stuck_on = next((c for c in t.children if c.dep_ in {"relcl", "acl"}), None)
             if stuck_on is not None and stuck_on.left_edge.lower_ in {"what", "how", "whether", "who", "where", "when"}:
                 clause = [x for x in stuck_on.subtree if not x.is_punct]
-                add("feeling", [t], sent, anchor=_anchor_in(clause, doc), feeling="stuck",
-                    about=_span_text(clause))
+                # "what to do", "how to tell her": stuck; "what strategic means here": unsure
+                infinitive = any(x.tag_ == "TO" for x in clause)
+                add("feeling", [t], sent, anchor=_anchor_in(clause, doc),
+                    feeling="stuck" if infinitive else "unsure", about=_span_text(clause))
             # Feelings the PM named.
             # "My team is exhausted" is the team's feeling, not the PM's.
             holder = next((c for c in (t.head if t.dep_ in {"acomp", "attr"} else t).children
@@ -317,9 +339,20 @@ def _facts(doc: Doc, turn: int) -> list[Fact]:
                 ):
                     after = [x for x in t.subtree if x.i > t.i]
                     if not after and t.head.i != t.i:
-                        after = [x for x in t.head.subtree if x.i > t.i]
+                        # "I'm exhausted and I don't trust the numbers": the clause joined by
+                        # "and" is another fact, not what the feeling is about
+                        # "I'm scared the redesign will stall and ...": the parse may join
+                        # what the feeling is about by "conj" too; only an "and" of the head's
+                        # own joins another clause
+                        cc = [c.i for c in t.head.children if c.dep_ == "cc"]
+                        other = {x.i for c in joined_clauses(t.head) for x in c.subtree} if cc else set()
+                        other |= set(cc)
+                        after = [x for x in t.head.subtree if x.i > t.i and x.i not in other]
+                        while after and after[-1].is_punct:
+                            after = after[:-1]
                     add("feeling", [t], sent, anchor=_anchor_in(after, doc), feeling=t.lower_,
-                        about=_span_text(after).rstrip(".!,;"))
+                        about=_span_text(after).rstrip(".!,;"),
+                        past="yes" if t.head.tag_ == "VBD" or t.tag_ == "VBD" else "")
             # Commitments: "I promised Dana a plan by Friday", "I'll ...", "I told X I'd ...".
             if (lemma in _COMMIT and _first_person(t) and not _negated(t) and t.dep_ != "advcl") or (
                 t.lower_ in {"'ll", "will", "'d"} and t.head.pos_ == "VERB"
