@@ -937,3 +937,17 @@ def test_program_reflections_on_a_second_round_of_person_tests(turns, said, not_
     r = program_reflection(replay(turns), turns)
     assert said in r.text and not_said not in r.text
     assert not parrots(r.text, turns)
+
+
+def test_naming_a_thing_of_someone_s_claim_is_not_saying_their_view():
+    # The rule fired on any three words of a claim, so naming "the March date" of the VP's
+    # claim was refused as "someone else's view of the PM as fact".
+    from companion.coaching.listening.reflections import added_problems
+
+    turns = ["My VP says the March date is fixed and the team can absorb the extra work."]
+    state = replay(turns)
+    base = program_reflection(state, turns).text
+    naming = added_problems("Maybe part of you dreads what the March date will ask of you.", base, state, turns)
+    assert not any("someone else's view" in p for p in naming), naming
+    stating = added_problems("It sounds like the team can absorb the extra work.", base, state, turns)
+    assert any("someone else's view" in p for p in stating), stating

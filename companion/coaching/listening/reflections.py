@@ -573,7 +573,7 @@ INNER_WORDS = {
     "prove", "earn", "deserve", "hang", "ride", "rest", "lean", "shift", "hurt", "cost", "pay",
     "bear", "absorb", "shoulder", "judge", "watch", "see", "tell", "matter", "control", "argue",
     "credibility", "confidence", "respect", "pride", "say", "voice", "mistake", "promise", "word",
-    "loyalty", "fairness", "integrity", "responsibility", "blame", "credit", "place", "side",
+    "loyalty", "fairness", "integrity", "blame", "credit", "place", "side",
     "ground", "worth", "story", "chance", "price", "stakes", "burden", "conversation",
     "relationship", "reputation", "standing", "commitment", "duty", "head", "hands", "line",
     "truth", "picture", "signal", "room", "evidence", "uncertainty", "urgency", "direction",
@@ -595,8 +595,9 @@ _REPORT_WORDS = {
     "stakeholder", "initiative", "objective", "goal", "metric", "outcome", "deliverable",
     "effective", "efficient", "navigate", "manage", "ensure", "address",
     "miscommunication", "collaborate", "collaboration", "opportunity", "challenge", "challenging",
-    "benefit", "trade-off", "tradeoff", "pros", "cons",
-    # the 1.5B on the next run, 2026-12-05: "juggle multiple responsibilities", "your company's
+    "benefit", "trade-off", "tradeoff", "pro", "con",
+    # the 1.5B on the next run, 2026-12-05: "juggle multiple responsibilities" (so the noun is no
+    # word of inner life here; "responsible" is), "your company's
     # efforts", "a more strategic perspective", "the reduced availability of on-call members"
     "responsibility", "effort", "perspective", "provide", "availability", "member", "desire",
     "independently", "multiple",
@@ -768,6 +769,17 @@ def _swapped_actor(doc: Doc, user_turns: list[str]) -> bool:
     return bool(_deeds(doc, set()) & mine)
 
 
+def _states_view(doc: Doc, view: str) -> bool:
+    """The sentence says three words in a row of someone's claim that hold its verb or its
+    adjective ("you're being too soft"), not only a thing the claim names ("the March date")."""
+    said = [t.lower_ for t in doc if not t.is_punct]
+    runs = {tuple(said[i : i + 3]) for i in range(len(said) - 2)}
+    claimed = [t for t in parse(view) if not t.is_punct]
+    return any(tuple(t.lower_ for t in claimed[i : i + 3]) in runs
+               and any(t.pos_ in {"VERB", "AUX", "ADJ"} for t in claimed[i : i + 3])
+               for i in range(len(claimed) - 2))
+
+
 def added_problems(text: str, program: str, state: ConversationState, user_turns: list[str],
                    examples: tuple[str, ...] = ()) -> list[str]:
     """Why a model's reflection may not follow the program's ([] when it may): it must add a
@@ -817,7 +829,7 @@ def added_problems(text: str, program: str, state: ConversationState, user_turns
         # told him why I said no"
         problems.append("gives someone else what the PM did")
     views = [f.text for f in state.facts if f.kind == "claim" and f.detail.get("who", "you") != "you"]
-    if any(shares_run(text, view, n=3) for view in views):
+    if any(_states_view(doc, view) for view in views):
         # the 1.5B, 2026-12-05: "It sounds like you're being too soft on the underperforming
         # engineer", the manager's view of the PM said in the coach's voice
         problems.append("says someone else's view of the PM as fact")
