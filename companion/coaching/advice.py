@@ -40,15 +40,25 @@ class Advice(BaseModel):
     fallback: bool = False
 
 
+# What a request for advice names ("give me some advice"): the request, not the situation.
+_ASKING_FOR = {"advice", "idea", "suggestion", "recommendation", "opinion", "take", "place", "tip"}
+
+
 def facts_for_advice(state: ConversationState, limit: int = 5) -> list[str]:
     """The conversation's own things a point may be about, newest first."""
+    from companion.coaching.listening.nlp import parse
+    from companion.coaching.listening.retrieval import topical
+    from companion.coaching.listening.words import content_lemmas
+
     out: list[str] = []
-    for f in reversed(state.facts):
-        for a in (f.anchor, f.detail.get("whom")):
-            if a and a.lower() not in {o.lower() for o in out} and len(a.split()) <= 6:
-                out.append(a)
-    for a in state.anchors:
-        if a.lower() not in {o.lower() for o in out}:
+    named = [a for f in reversed(state.facts) for a in (f.anchor, f.detail.get("whom"))]
+    for a in [*named, *state.anchors, *(p.name for p in reversed(state.people))]:
+        if not a or a.lower() in {o.lower() for o in out} or len(a.split()) > 6:
+            continue
+        # a span of time or a count is no topic for advice: "For a year, see what ..." (person
+        # test, 2026-12-05)
+        words = topical(content_lemmas(parse(a)))
+        if (words and not words <= _ASKING_FOR) or a[:1].isupper():
             out.append(a)
     return out[:limit]
 

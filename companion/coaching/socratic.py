@@ -345,8 +345,10 @@ def socratic_turn(
     session.state = state
     tier = session.tier
     yield Status("looking through your notes and the library…")
-    passages = session.retrieve(retrieval.conversation_query(state, user_turns))
     invited = wants_advice(text) or (session.offered_advice and bool(_YES.match(text)))
+    situation = [t for t in user_turns if not wants_advice(t) and not _YES.match(t)]
+    passages = session.retrieve(retrieval.advice_query(situation) if invited and situation
+                                else retrieval.conversation_query(state, user_turns))
     usable = retrieval.relevant(passages, state, whole_conversation=invited)
     if cancel is not None and cancel.is_set():
         yield Done(session._cancelled("", passages, started))

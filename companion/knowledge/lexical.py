@@ -56,6 +56,24 @@ CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
 END;
 """
 
+_STEMMER_LOCK = threading.Lock()
+_stemmer: sqlite3.Connection | None = None
+
+
+def stems(text: str) -> set[str]:
+    """The Porter stems of `text`'s words, by the tokenizer the keyword index uses (SQLite
+    FTS5's): "resigned" and "resignations" share "resign"."""
+    global _stemmer
+    with _STEMMER_LOCK:
+        if _stemmer is None:
+            _stemmer = sqlite3.connect(":memory:", check_same_thread=False)
+            _stemmer.execute("CREATE VIRTUAL TABLE words USING fts5(x, tokenize='porter unicode61 remove_diacritics 2')")
+            _stemmer.execute("CREATE VIRTUAL TABLE terms USING fts5vocab(words, 'row')")
+        _stemmer.execute("DELETE FROM words")
+        _stemmer.execute("INSERT INTO words(x) VALUES (?)", (text,))
+        return {row[0] for row in _stemmer.execute("SELECT term FROM terms")}
+
+
 _COLUMNS = (
     "id", "doc", "source", "root", "path", "title", "heading", "line_start", "line_end",
     "position", "date", "person", "tags", "person_keys", "tag_keys", "text",

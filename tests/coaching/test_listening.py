@@ -951,3 +951,25 @@ def test_naming_a_thing_of_someone_s_claim_is_not_saying_their_view():
     assert not any("someone else's view" in p for p in naming), naming
     stating = added_problems("It sounds like the team can absorb the extra work.", base, state, turns)
     assert any("someone else's view" in p for p in stating), stating
+
+
+def test_advice_is_about_the_situation_not_a_span_of_time_or_the_request():
+    from companion.coaching.advice import facts_for_advice
+
+    turns = ["Ines, our lead designer, just resigned. She leaves in three weeks.",
+             "Nobody else has touched the design system in a year.", "What would you do? Give me some advice."]
+    facts = facts_for_advice(replay(turns))
+    assert "the design system" in facts and "Ines" in facts
+    assert not {"a year", "three weeks", "some advice"} & set(facts)
+
+
+def test_a_title_matches_the_conversation_by_stem_and_invited_advice_searches_the_whole_situation():
+    from companion.knowledge.lexical import stems
+
+    assert stems("resignations") == stems("resigned") == {"resign"}
+    state = replay(["Ines, our lead designer, just resigned.", "Nobody else has touched the design system."])
+    leaving = passage(1, "When your lead designer resigns, map what only they know about the design system.",
+                      title="When a key person leaves: resignations and handovers")
+    leaving.dense = 0.45
+    assert retrieval.relevant([leaving], state, whole_conversation=True) == [leaving]
+    assert "resigned" in retrieval.advice_query(["Ines, our lead designer, just resigned.", "Nobody else knows it."])

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from companion.coaching.listening.nlp import parse
 from companion.coaching.listening.state import ConversationState
 from companion.coaching.listening.words import content_lemmas
+from companion.knowledge.lexical import stems
 
 if TYPE_CHECKING:
     from companion.knowledge.models import Passage
@@ -40,6 +41,13 @@ def conversation_query(state: ConversationState, recent_user_turns: list[str]) -
     return " ".join(" ".join(parts).split())[:800]
 
 
+def advice_query(situation_turns: list[str]) -> str:
+    """Invited advice draws on the whole situation: every message but the requests for advice,
+    the earliest first (where the situation is usually set out). Searched with only the last two,
+    "Ines just resigned" was missed when the request followed a turn about the design system."""
+    return " ".join(" ".join(situation_turns).split())[:800]
+
+
 def shared_words(passage_text: str, state: ConversationState) -> set[str]:
     return content_lemmas(parse(passage_text[:1500])) & set(state.seen)
 
@@ -56,13 +64,15 @@ def relevant(passages: list[Passage], state: ConversationState, *, whole_convers
     PM talked about. Best first; measured in the README (citation precision)."""
     said = set(state.seen) if whole_conversation else content_lemmas(parse(state.latest))
     wanted, topics = topical(said), topical(set(state.seen))
+    topic_stems = stems(" ".join(topics))
     out = []
     for p in passages:
         if p.dense is None or p.dense < MIN_DENSE:
             continue
         if not topical(content_lemmas(parse(p.text[:1500]))) & wanted:
             continue
-        if not topical(content_lemmas(parse(f"{p.title}. {p.heading}"))) & topics:
+        # by stem: "resigned" is what an article on resignations is about
+        if not stems(" ".join(topical(content_lemmas(parse(f"{p.title}. {p.heading}"))))) & topic_stems:
             continue
         out.append(p)
     return out
