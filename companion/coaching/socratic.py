@@ -346,9 +346,13 @@ def socratic_turn(
     tier = session.tier
     yield Status("looking through your notes and the library…")
     invited = wants_advice(text) or (session.offered_advice and bool(_YES.match(text)))
+    passages = session.retrieve(retrieval.conversation_query(state, user_turns))
     situation = [t for t in user_turns if not wants_advice(t) and not _YES.match(t)]
-    passages = session.retrieve(retrieval.advice_query(situation) if invited and situation
-                                else retrieval.conversation_query(state, user_turns))
+    if invited and situation:
+        # Advice draws on the whole situation as well as the last turns: both searches, the
+        # closest first (the last turns alone missed "Ines just resigned" two messages back;
+        # the whole situation alone missed the decision article the last turns found).
+        passages = retrieval.merged(passages, session.retrieve(retrieval.advice_query(situation)))
     usable = retrieval.relevant(passages, state, whole_conversation=invited)
     if cancel is not None and cancel.is_set():
         yield Done(session._cancelled("", passages, started))

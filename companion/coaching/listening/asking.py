@@ -121,7 +121,9 @@ def is_person_phrase(anchor: str) -> bool:
     """A role ("your skip-level") or a name ("Dana"), not a thing of theirs ("Sam's status updates")."""
     words = anchor.lower().replace("-", " ").split()
     named = anchor[:1].isupper() and "'s" not in anchor and anchor.split()[-1][:1].isupper()
-    return bool(words) and (words[-1].rstrip("s") in _PEOPLE_ROLES or named)
+    # one plural "s" off, not every "s": "boss".rstrip("s") was "bo", and "your boss" no person
+    last = words[-1] if words else ""
+    return bool(words) and (last in _PEOPLE_ROLES or last.removesuffix("s") in _PEOPLE_ROLES or named)
 
 
 def _people_anchors(state: ConversationState) -> list[str]:

@@ -72,6 +72,11 @@ def _render(fact: Fact) -> str | None:
     if fact.kind == "not_yet":
         # "... because they're my friends": the PM's reason, and what it may make harder
         why = f", and it may be harder to raise because {_clean(d['why'])}" if d.get("why") else ""
+        if d.get("habit") and d.get("verb") and d.get("rest"):  # "I never ask questions because ..."
+            from companion.coaching.listening.words import gerund
+
+            reason = f", partly because {_clean(d['why'])}" if d.get("why") else ""
+            return f"you tend to hold back from {gerund(d['verb'])} {_clean(d['rest'])}{reason}"
         if d.get("verb") in {"tell", "mention", "share", "raise", "explain", "inform", "warn", "say", "flag", "admit", "email", "show", "bring"} and d.get("whom"):
             about = _clean(d.get("about") or "this")
             if about.lower() in {"anything", "nothing", "something", "it", "that"}:
@@ -87,6 +92,8 @@ def _render(fact: Fact) -> str | None:
     if fact.kind == "feeling":
         about = _clean(d.get("about", ""))
         feeling = d.get("feeling", fact.text)
+        if feeling.startswith("like "):  # "I still feel like a fraud"
+            return f"part of you feels {feeling}"
         if feeling == "stuck" and about:  # "I don't know what to do about X"
             return f"part of you feels stuck on {about}"
         if about:
@@ -181,7 +188,8 @@ def _lower_first(text: str) -> str:
     if text[:1].isupper() and not re.match(r"^[A-Z][a-z]*[A-Z]|^[A-Z]{2,}|^I\b", text):
         first = text.split()[0]
         if first.lower() in {"the", "your", "you", "three", "two", "four", "five", "some", "our", "my",
-                             "a", "an", "his", "her", "their", "those", "these"}:
+                             "a", "an", "his", "her", "their", "those", "these", "if", "when", "since",
+                             "because", "after", "before", "once", "while", "although", "though"}:
             return text[0].lower() + text[1:]
     return text
 
@@ -238,7 +246,8 @@ def program_reflection(state: ConversationState, user_turns: list[str]) -> Refle
         # Link the new fact to an earlier decision or worry: that is adding meaning.
         link = next((f for f in reversed(earlier) if f.kind in {"decision", "feeling", "value"}), None)
         if fact.detail.get("why"):
-            kind = "complex"  # what the PM's reason may make harder is the meaning added
+            # what the PM's reason may make harder is meaning added; the reason alone is theirs
+            kind = "complex" if " harder to raise " in text else "simple"
         elif " asking you " in text:
             pass  # what someone asks of the PM puts them in no middle
         elif kind == "simple" and link is not None and link.anchor and link.anchor.lower() not in text.lower():
@@ -328,9 +337,15 @@ def _clauses(state: ConversationState) -> list[tuple[list[str], str]]:
     # a name the tagger took for a noun ("Ines" opening a message) keeps its capital
     names = {p.name for p in state.people if p.role and p.name[:1].isupper() and p.name.lower() != p.role}
     found: list[tuple[list[str], str]] = []
-    for anchor in state.anchors[:3]:
-        last = anchor.split()[-1].lower()
-        verb = next((t for t in doc if t.lower_ == last), None)
+    # With no anchor ("I want to roll back today", "I got promoted to group PM last month"), each
+    # sentence's own verb: the clause is still there to say back.
+    roots = [s.root for s in doc.sents] if not state.anchors else []
+    # A clause joined by "and" with no anchor of its own ("... and hasn't spoken to me since")
+    # is said back too when it holds a cue of what it may mean.
+    joined = [c for s in doc.sents for c in s.root.children if c.dep_ == "conj" and c.pos_ in {"VERB", "AUX"}
+              and any(p.search(doc[c.left_edge.i : c.right_edge.i + 1].text) for p, _, _ in _CUES)]
+    by_anchor = [next((t for t in doc if t.lower_ == a.split()[-1].lower()), None) for a in state.anchors[:3]]
+    for verb in [*by_anchor, *roots, *joined]:
         while verb is not None and not (verb.pos_ in {"VERB", "AUX"} and verb.dep_ in {"ROOT", "conj"}):
             verb = None if verb.head.i == verb.i else verb.head  # a root that is no verb: none
         if verb is None:
@@ -385,6 +400,13 @@ _CUES: list[tuple[re.Pattern[str], str, str]] = [
     (re.compile(r"\b(?:is|are|was|were) (?:furious|angry|upset|frustrated|unhappy|exhausted|tired|stressed|"
                 r"burned out|burnt out)\b", re.I),
      "them", ", and that weighs on you too"),
+    # "My CEO said yes without asking me": not a question put to the PM (the "asking" cue below)
+    (re.compile(r"\bwithout (?:asking|telling|consulting|checking with|involving) you\b", re.I),
+     "them", ", which leaves you out of a call that lands on you"),
+    # "Dev ... hasn't spoken to me since": what a silence may mean is the PM's to say
+    (re.compile(r"\b(?:hasn't|has not|haven't|have not|won't|will not) (?:spoken|talked|replied|answered|"
+                r"looked at|said a word)\b", re.I),
+     "them", ", and that silence may be hard to read"),
     (re.compile(r"\b(?:needs? an answer|deadline|in (?:\w+ )?(?:days|weeks))\b", re.I),
      "any", ", and the clock is running"),
     (re.compile(r"\b(?:already|announced|promised|publicly|on stage|told the board)\b", re.I),

@@ -48,6 +48,16 @@ def advice_query(situation_turns: list[str]) -> str:
     return " ".join(" ".join(situation_turns).split())[:800]
 
 
+def merged(*found: list[Passage]) -> list[Passage]:
+    """The passages of several searches once each, the closest first; a passage two searches
+    found keeps its closer reading (a later, weaker one had pushed it under the floor)."""
+    best: dict[str, Passage] = {}
+    for p in (p for hits in found for p in hits):
+        if p.id not in best or (p.dense or 0.0) > (best[p.id].dense or 0.0):
+            best[p.id] = p
+    return sorted(best.values(), key=lambda p: -(p.dense or 0.0))
+
+
 def shared_words(passage_text: str, state: ConversationState) -> set[str]:
     return content_lemmas(parse(passage_text[:1500])) & set(state.seen)
 

@@ -230,6 +230,9 @@ def is_self(chunk: Span) -> bool:
         return _first_person(root.head)
     if root.dep_ == "pobj" and root.head.lower_ == "as" and root.head.dep_ == "prep":
         return _first_person(root.head.head)
+    if root.dep_ == "pobj" and root.head.lower_ in {"to", "into"} and root.head.head.lemma_ in {
+            "promote", "move", "step", "transfer", "switch", "go", "get"}:
+        return _first_person(root.head.head)  # "I got promoted to group PM", "moving into a lead role"
     return root.dep_ == "appos" and root.head.lower_ in {"i", "me", "we", "us"}
 
 
@@ -262,6 +265,15 @@ def _facts(doc: Doc, turn: int) -> list[Fact]:
                 add("decision", clause, sent, anchor=_anchor_in(clause, doc))
             if lemma in {"between"} and t.head.lemma_ in {"torn", "choose", "decide", "pick"}:
                 add("decision", _subtree(t), sent, anchor=_anchor_in(_subtree(t), doc))
+            # "Should I tell my boss ...?": a decision asked aloud, said back as one, not as a
+            # statement ("So, to start with, should you tell your boss ...")
+            if t.dep_ == "ROOT" and t.pos_ == "VERB" and sent.text.rstrip().endswith("?") and any(
+                    c.lower_ in {"should", "shall"} and c.i == sent.start for c in t.children) and _first_person(t):
+                asked = [x for x in t.subtree if x.i > t.i and not x.is_punct]
+                counted = len(facts)
+                add("decision", [t, *asked], sent, anchor=_anchor_in(asked, doc))
+                if len(facts) > counted:
+                    facts[-1] = facts[-1].model_copy(update={"text": f"whether to {facts[-1].text}"})
             # What has not been done or said: "I haven't told my skip-level ... yet".
             if t.pos_ in {"VERB", "AUX"} and _negated(t) and _first_person(t):  # noqa: SIM102 - the two tests read as two rules
                 whom, thing = _addressee(t)
@@ -304,6 +316,8 @@ def _facts(doc: Doc, turn: int) -> list[Fact]:
                             and not (x.head == t and x.dep_ == "advmod" and x.i < t.i)]
                     add("not_yet", said, sent, anchor=_anchor_in(rest, doc),
                         verb=lemma,
+                        habit="yes" if any(c.lower_ == "never" for c in t.children) and t.tag_ in {"VBP", "VBZ"}
+                        else "",
                         whom=OBJECT_TO_SUBJECT.get(whom.lower_, "") if whom is not None and whom.pos_ == "PRON"
                         else _span_text(_chunk_of(whom, doc) or [whom]) if whom is not None else "",
                         about=_span_text(_subtree(about)[1:]) if about is not None
@@ -353,6 +367,14 @@ def _facts(doc: Doc, turn: int) -> list[Fact]:
                     add("feeling", [t], sent, anchor=_anchor_in(after, doc), feeling=t.lower_,
                         about=_span_text(after).rstrip(".!,;"),
                         past="yes" if t.head.tag_ == "VBD" or t.tag_ == "VBD" else "")
+            # "I still feel like a fraud": a feeling named by a likeness (a noun, not a clause:
+            # "I feel like I'm the only one" is a claim about the situation)
+            if lemma == "feel" and _first_person(t):
+                like = next((c for c in t.children if c.dep_ == "prep" and c.lower_ == "like"
+                             and any(x.dep_ == "pobj" and x.pos_ == "NOUN" for x in c.children)), None)
+                if like is not None:
+                    likeness = [x for x in like.subtree if not x.is_punct]
+                    add("feeling", likeness, sent, anchor=None, feeling=_span_text(likeness))
             # Commitments: "I promised Dana a plan by Friday", "I'll ...", "I told X I'd ...".
             if (lemma in _COMMIT and _first_person(t) and not _negated(t) and t.dep_ != "advcl") or (
                 t.lower_ in {"'ll", "will", "'d"} and t.head.pos_ == "VERB"
@@ -444,7 +466,7 @@ def _anchor_in(tokens: Iterable[Token], doc: Doc) -> str | None:
     ids = {t.i for t in tokens}
     best, best_score = None, 0.0
     for chunk in noun_phrases(doc):
-        if chunk.root.i not in ids or chunk.root.lower_ in _PRONOUNS:
+        if chunk.root.i not in ids or chunk.root.lower_ in _PRONOUNS or is_self(chunk):
             continue
         score = sum(1 for t in chunk if is_content(t)) + (0.5 if chunk.root.pos_ == "PROPN" else 0)
         if score > best_score:
