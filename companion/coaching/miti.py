@@ -45,7 +45,8 @@ _ASKS_FOR_ADVICE = re.compile(
     r"\b(?:what should (?:i|we)|what (?:do|would) you (?:suggest|recommend|advise|do)|"
     r"(?:any|some|your) (?:advice|tips|suggestions|recommendations|ideas)|"
     r"(?:can|could|would) you (?:give|offer|share|suggest|recommend)|"
-    r"how (?:should|do|can|could) (?:i|we)\b|should i\b|tell me what to do|"
+    r"how (?:should|do|can|could) (?:i|we)\b|should i\b|tell me what to (?:do|say)|just tell me\b|"
+    r"what you would do|"
     r"what are my options|what(?:'s| is) the best way|help me (?:decide|figure out|plan)|"
     r"i need (?:advice|ideas|a plan|suggestions))",
     re.IGNORECASE,
@@ -53,7 +54,8 @@ _ASKS_FOR_ADVICE = re.compile(
 _ASKS_PERMISSION = re.compile(
     r"\b(?:(?:may|can|could) i (?:share|offer|suggest|give|tell)|would (?:it|you) (?:help|like|be "
     r"(?:ok|okay|useful|helpful))|do you want (?:me to|some|a few|an idea|ideas|suggestions)|"
-    r"is it (?:ok|okay|alright) if i|want to hear (?:some|a few|what))",
+    r"is it (?:ok|okay|alright) if i|want to hear (?:some|a few|what)|"
+    r"if (?:a couple of |some |a few )?(?:ideas|thoughts|suggestions)\b.{0,40}\bwould help\b.{0,30}\bi can share)",
     re.IGNORECASE,
 )
 _AFFIRMS = re.compile(

@@ -101,7 +101,9 @@ def test_parallel_lists_must_match():
 
 
 @pytest.mark.parametrize(
-    "text", ["What should I do?", "Any tips for a tough 1:1?", "How do I tell her?", "What would you do?"]
+    "text", ["What should I do?", "Any tips for a tough 1:1?", "How do I tell her?", "What would you do?",
+             # the eval run of 2026-12-05 coded the advice given after these as unasked
+             "just tell me what to say to her, like the actual first sentence", "Yes please. Tell me what you would do."]
 )
 def test_requests_for_advice(text):
     assert asks_for_advice(text)
@@ -115,6 +117,8 @@ def test_not_requests_for_advice(text):
 def test_permission_questions():
     assert asks_permission("May I share an idea?")
     assert asks_permission("Would it help if I offered a suggestion?")
+    # the coach's own offer after "I don't know what to do"
+    assert asks_permission("If a couple of ideas from the library would help here, I can share them.")
     assert not asks_permission("What happened next?")
 
 
