@@ -631,10 +631,13 @@ _INNER_ALLOWED = INNER_WORDS | FEELINGS
 _AGAINST = re.compile(r"\b(?:race|battle|fight|competition|competing) (?:against|with)\b|\bagainst (?:your|the|their|his|her) "
                       r"(?:\w+ )?(?:co-founder|founder|manager|boss|vp|ceo|cto|director|lead|team|peers?|colleagues?|"
                       r"sales|engineers?|designer)\b", re.IGNORECASE)
-_IMPORTANT = re.compile(r"\bit(?:'s| is) (?:important|crucial|essential|key|vital) to\b", re.IGNORECASE)
+# "..., and it's important that you do it well" (the large tier, 2026-12-05, evening)
+_IMPORTANT = re.compile(r"\bit(?:'s| is) (?:important|crucial|essential|key|vital) (?:to|that)\b", re.IGNORECASE)
 # Telling the PM what they assume or consider is the question's work, not the reflection's
 # ("It seems you're assuming that SSO is necessary ...", 4 of the 1.5B's drafts).
-_MIND_READ = re.compile(r"\byou(?:'re| are)? (?:assuming|taking (?:it )?for granted|considering)\b", re.IGNORECASE)
+# "you're taking the current product for granted" (the large tier, 2026-12-05, evening)
+_MIND_READ = re.compile(r"\byou(?:'re| are)? (?:assuming|taking (?:[\w'-]+ ){0,4}for granted|considering)\b",
+                        re.IGNORECASE)
 
 
 def first_sentences(text: str, most: int) -> list[str]:
