@@ -863,9 +863,9 @@ def test_the_added_sentence_guard_on_hand_labelled_sentences():
         problems = reflection_problems(row["text"], state, turns) or added_problems(
             row["text"], said_back, state, turns, examples)
         kept[row["label"]].append(not problems)
-    assert len(kept["good"]) == 50 and len(kept["bad"]) == 118
-    assert sum(kept["good"]) / 50 >= 0.80  # 42 on 2026-12-05
-    assert 1 - sum(kept["bad"]) / 118 >= 0.95  # 114 refused
+    assert len(kept["good"]) == 57 and len(kept["bad"]) == 123
+    assert sum(kept["good"]) / 57 >= 0.80  # 49 on 2026-12-05, evening
+    assert 1 - sum(kept["bad"]) / 123 >= 0.95  # 118 refused
 
 
 @pytest.mark.parametrize(("turns", "sentence", "problem"), [
