@@ -932,8 +932,24 @@ def test_an_added_sentence_after_it_sounds_like_opens_without_saying_it_twice(dr
     # ... unless the parse joined what it is about
     (["I'm scared the redesign will stall and my director will blame me."],
      "part of you is scared that the redesign will stall and your director will blame you", "leaves you"),
+    # a decision asked aloud is said back as one, not as a statement with a question's word order
+    (["Should I tell my boss that the migration will slip?"],
+     "the choice in front of you is whether to tell your boss that the migration will slip", "should you"),
+    (["I've been a PM for six months and I still feel like a fraud."], "part of you feels like a fraud", "six months"),
+    # a habit is not something still ahead; the reason stays the PM's
+    (["I never ask questions because I don't want to look stupid."],
+     "you tend to hold back from asking questions, partly because you don't want to look stupid", "ahead of you"),
+    # "without asking you" is no question put to the PM
+    (["My CEO said yes without asking me."], "leaves you out of a call", "on you to answer"),
+    (["I got promoted to group PM last month.", "Now I manage three PMs who used to be my peers.",
+      "One of them, Dev, applied for the same role and hasn't spoken to me since."], "silence", "picture"),
+    (["If I tell him now he will panic, but if I wait it gets worse."], "On one hand if you tell him", "hand If"),
+    # with nothing to anchor on, the sentence's own verb still gives the clause to say back
+    (["I got promoted to group PM last month."], "you got promoted to group PM last month", "more to this"),
+    (["Design thinks it's a novelty effect and we should wait two weeks.", "I want to roll back today."],
+     "you want to roll back today", "more to this"),
 ])
-def test_program_reflections_on_a_second_round_of_person_tests(turns, said, not_said):
+def test_program_reflections_on_the_evening_s_person_tests(turns, said, not_said):
     r = program_reflection(replay(turns), turns)
     assert said in r.text and not_said not in r.text
     assert not parrots(r.text, turns)
@@ -981,30 +997,6 @@ def test_passages_two_searches_found_keep_their_closer_reading():
     other = passage(2, "Re-plan honestly.")
     other.dense = 0.33
     assert [(p.id, p.dense) for p in retrieval.merged([near], [other, far])] == [(near.id, 0.38), (other.id, 0.33)]
-
-
-@pytest.mark.parametrize(("turns", "said", "not_said"), [
-    # a decision asked aloud is said back as one, not as a statement with a question's word order
-    (["Should I tell my boss that the migration will slip?"],
-     "the choice in front of you is whether to tell your boss that the migration will slip", "should you"),
-    (["I've been a PM for six months and I still feel like a fraud."], "part of you feels like a fraud", "six months"),
-    # a habit is not something still ahead; the reason stays the PM's
-    (["I never ask questions because I don't want to look stupid."],
-     "you tend to hold back from asking questions, partly because you don't want to look stupid", "ahead of you"),
-    # "without asking you" is no question put to the PM
-    (["My CEO said yes without asking me."], "leaves you out of a call", "on you to answer"),
-    (["I got promoted to group PM last month.", "Now I manage three PMs who used to be my peers.",
-      "One of them, Dev, applied for the same role and hasn't spoken to me since."], "silence", "picture"),
-    (["If I tell him now he will panic, but if I wait it gets worse."], "On one hand if you tell him", "hand If"),
-    # with nothing to anchor on, the sentence's own verb still gives the clause to say back
-    (["I got promoted to group PM last month."], "you got promoted to group PM last month", "more to this"),
-    (["Design thinks it's a novelty effect and we should wait two weeks.", "I want to roll back today."],
-     "you want to roll back today", "more to this"),
-])
-def test_program_reflections_on_a_third_round_of_person_tests(turns, said, not_said):
-    r = program_reflection(replay(turns), turns)
-    assert said in r.text and not_said not in r.text
-    assert not parrots(r.text, turns)
 
 
 def test_the_pm_s_new_role_is_no_one_to_ask_and_a_boss_is_a_person():

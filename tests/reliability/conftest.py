@@ -13,6 +13,7 @@ from relkit import (
     blocked,
     cli_env,
     companion_cmd,
+    library_articles,
     seed_index,
     write_guard,
 )
@@ -33,10 +34,7 @@ def corpus_home(tmp_path_factory, guard_dir) -> Path:
     proc = subprocess.run(companion_cmd("ingest"), env=cli_env(home, guard_dir, log),
                           capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr
-    from companion.locations import corpus_dir
-
-    articles = len(list(corpus_dir().glob("*.md")))  # every article of the library, however many
-    assert f"Added {articles}," in proc.stdout, proc.stdout
+    assert f"Added {library_articles()}," in proc.stdout, proc.stdout
     assert blocked(log) == []
     return home
 

@@ -112,6 +112,13 @@ def companion_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "companion.cli", *args]
 
 
+def library_articles() -> int:
+    """The bundled library's article count: what an ingest adds besides the notes."""
+    from companion.locations import corpus_dir
+
+    return len(list(corpus_dir().glob("*.md")))
+
+
 def net_log_lines(net_log: Path) -> list[str]:
     return net_log.read_text("utf-8").splitlines() if net_log.exists() else []
 

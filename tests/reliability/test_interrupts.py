@@ -13,6 +13,7 @@ from knowledge.kb_helpers import assert_consistent, manifest_rows, planned_ids
 from relkit import (
     ROOT,
     endpoint_toml,
+    library_articles,
     manifest_states,
     mid_notes_ingest,
     stop,
@@ -73,9 +74,7 @@ def test_an_ingest_stopped_midway_resumes_to_a_consistent_index(cli, tmp_path, s
     assert ids == planned_ids(kb)  # and nothing missing
     assert sum(r["source"] == "notes" for r in manifest_rows(kb)) == NOTES
     status = json.loads(cli.run("index", "status", "--json").stdout)
-    from companion.locations import corpus_dir
-
-    assert (status["notes_files"], status["corpus_files"]) == (NOTES, len(list(corpus_dir().glob("*.md"))))
+    assert (status["notes_files"], status["corpus_files"]) == (NOTES, library_articles())
     assert status["action_items"] == NOTES
 
 

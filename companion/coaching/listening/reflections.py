@@ -70,22 +70,21 @@ def _render(fact: Fact) -> str | None:
     """One fact said back in other words (no lead-in, no final stop)."""
     d = fact.detail
     if fact.kind == "not_yet":
+        from companion.coaching.listening.words import gerund
+
         # "... because they're my friends": the PM's reason, and what it may make harder
         why = f", and it may be harder to raise because {_clean(d['why'])}" if d.get("why") else ""
         if d.get("habit") and d.get("verb") and d.get("rest"):  # "I never ask questions because ..."
-            from companion.coaching.listening.words import gerund
-
             reason = f", partly because {_clean(d['why'])}" if d.get("why") else ""
             return f"you tend to hold back from {gerund(d['verb'])} {_clean(d['rest'])}{reason}"
-        if d.get("verb") in {"tell", "mention", "share", "raise", "explain", "inform", "warn", "say", "flag", "admit", "email", "show", "bring"} and d.get("whom"):
+        if d.get("verb") in {"tell", "mention", "share", "raise", "explain", "inform", "warn", "say",
+                             "flag", "admit", "email", "show", "bring"} and d.get("whom"):
             about = _clean(d.get("about") or "this")
             if about.lower() in {"anything", "nothing", "something", "it", "that"}:
                 about = "this"  # "said anything to them": in the dark about "anything" is no English
             whom = _clean(d["whom"])
             be = "are" if whom in {"they", "you"} else "is"
             return f"{whom} {be} still in the dark about {about}{why}"
-        from companion.coaching.listening.words import gerund
-
         if d.get("verb") and d.get("rest"):
             return f"{gerund(d['verb'])} {_clean(d['rest'])} is still ahead of you{why}"
         return None
