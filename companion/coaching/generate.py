@@ -40,6 +40,10 @@ _UNSAFE = re.compile(r'[\[\](){}|\\^$*+?"<>`~]')
 
 
 _TAIL = "[ -!#->@-~]"  # 0x20-0x7E less 0x22 (") and 0x3F (?); ranges only, no escapes
+# A tiny model's tail also has no full stop: given one it ends the stem's sentence and starts a
+# second question ("Tell me about the first week with Tally after switching in. What did you
+# do?"), 4 of the 0.5B's 9 refused probes on one guide, 2026-12-05.
+_TINY_TAIL = "[ -!#--/->@-~]"  # and less 0x2E (.)
 
 
 def _literal(text: str) -> str:
@@ -48,10 +52,10 @@ def _literal(text: str) -> str:
 
 
 def stem_pattern(stem: str, *, min_tail: int = 5, max_tail: int = 110) -> str:
-    # The tail is printable ASCII without `"` or `?`: small models otherwise drift into other
-    # scripts mid-question, and one question mark ends it. (Forcing a phrase into the middle
-    # of the tail with an alternation was tried: llama.cpp's sampler slowed 5-10x.)
-    return f"^{_literal(stem)} {_TAIL}{{{min_tail},{max_tail}}}[?]$"
+    # The tail is printable ASCII without `"`, `?` or `.`: small models otherwise drift into
+    # other scripts mid-question, and one question mark ends it. (Forcing a phrase into the
+    # middle of the tail with an alternation was tried: llama.cpp's sampler slowed 5-10x.)
+    return f"^{_literal(stem)} {_TINY_TAIL}{{{min_tail},{max_tail}}}[?]$"
 
 
 # A slot of a larger tier is a whole question: any of these openings, the stem only a hint.

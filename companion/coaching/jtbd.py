@@ -46,16 +46,23 @@ def job_phrase(inputs: JTBDInputs) -> str:
 
 
 def probe_issues(
-    question: str, facts: SwitchFacts, *, stem: str = "", described: str = ""
+    question: str, facts: SwitchFacts, *, stem: str = "", described: str = "", key: str = ""
 ) -> list[str]:
     """Why a probe may not go into this guide ([] when it may): it leads, reads badly, names
-    nothing of the switch, or copies the inputs' wording (`described`) instead of asking."""
+    nothing of the switch, or copies the inputs' wording (`described`) instead of asking.
+    `key` is the block's: whether it asks about the old way, the new one or both."""
     problems = probe_problems(question) + grammar_problems(question)
     said = {w.strip("'?.,()").lower().removesuffix("'s") for w in question.split()}
     if not said & facts.words() and not any(p in said for p in facts.people):
         problems.append("names nothing of the switch")
     tail = question[len(stem):] if stem and question.startswith(stem) else ""
-    if _BAD_JOIN.match(tail):
+    joined = _JOINED_NAME.match(tail)
+    if joined and _FACING.get(key) != "both" and facts.old_short and joined.group(1).lower().startswith(
+        facts.old_short.lower()
+    ):
+        # "Who else had a say before you chose Tally and spreadsheets?": they chose one of them
+        problems.append("mixes up the old way and the new one")
+    elif _BAD_JOIN.match(tail) and not joined:
         problems.append("the ending does not fit the opening")
     if "not given" in question.lower() or "(" in question:
         problems.append("copies the prompt")
@@ -70,7 +77,7 @@ def probe_issues(
         problems.append("asks about the past and the present at once")
     if re.search(r"[,:;\-]\s*\?$|\s\?$", question):
         problems.append("breaks off before the question mark")
-    if described and _shares_run(question, described, 4):
+    if described and _shares_run(question, _SPAN_OF_TIME.sub("|", described), 4):
         problems.append("copies the interviewee's description")
     if not facts.people and said & {"they", "them", "their"}:
         problems.append("talks about the interviewee in the third person")
@@ -80,8 +87,21 @@ def probe_issues(
 _LABEL_WORDS = {"switch", "switching", "switched", "the", "new", "solution", "old", "way", "this", "a"}
 _PAST = re.compile(r"\b(?:did|was|were|had|made|chose|caught|decided|happened|first|last)\b", re.IGNORECASE)
 _NOW = re.compile(r"\b(?:today|now|nowadays|currently|these days|tomorrow)\b", re.IGNORECASE)
-# A tail that starts a new clause ("...about Tally is the ability to...") breaks the stem.
-_BAD_JOIN = re.compile(r"^[\s,]*(?:is|are|was|were|because|and|but|so|which|that|it)\b", re.IGNORECASE)
+# A tail that starts a new clause ("...about Tally is the ability to...", "... and how did it
+# affect your work?") breaks the stem; so does the switch's own label hung on the product
+# ("... hesitate about Tally switching in the last 3 months?", the 0.5B, 2026-12-05).
+_BAD_JOIN = re.compile(r"^[\s,]*(?:is|are|was|were|because|and|but|so|which|that|it|switch|switching|switched)\b",
+                       re.IGNORECASE)
+# "... besides Tally and spreadsheets?": "and" adding a thing, not a clause (the 0.5B's probe,
+# refused in 3 of 3 guides before 2026-12-05)
+_JOINED_NAME = re.compile(
+    r"^\s*and (?!(?:what|how|why|when|where|who|which|did|do|does|was|were|is|are|had|has|have|"
+    r"you|it|they|then|i|we|if|your new|the new)\b)((?:your |the |a |an )?[\w'-]+(?: [\w'-]+){0,3})\s*\?$",
+    re.IGNORECASE)
+# The interviewee's screener ("who switched in the last 3 months") may date a probe; only their
+# description of themselves, said back to them, reads wrong.
+_SPAN_OF_TIME = re.compile(r"\b(?:in|over|during|within) the (?:last|past) \w+ (?:days?|weeks?|months?|years?)\b",
+                           re.IGNORECASE)
 
 
 def _shares_run(question: str, text: str, n: int) -> bool:
@@ -187,8 +207,9 @@ def build_guide(
                     temperature=temperature,
                     interview=True,
                     tier=tier,
+                    retries=2,
                     vet=lambda slot, text: probe_issues(
-                        text, facts, stem=slot.stem, described=described
+                        text, facts, stem=slot.stem, described=described, key=slot.key.rsplit("_", 1)[0]
                     ),
                 )
             except LLMError:

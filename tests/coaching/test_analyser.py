@@ -25,7 +25,7 @@ from companion.coaching.analyser.features import cues, question_part
 from companion.coaching.analyser.model import AnalyserModelError, default_model_path, load, shipped
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent.parent / "shared" / "data"  # present on the team's machines only
+SHARED = ROOT.parent / "shared" / "data"  # present on the team's machines only
 
 
 # --- the shipped model ------------------------------------------------------------------------
@@ -69,6 +69,26 @@ def test_form_on_clear_examples(text, form):
 )
 def test_socratic_type_on_clear_examples(text, kind):
     assert questions.analyse(text).socratic_type == kind
+
+
+# Anchors as the coach fills them; none is in evals/labels/questions-coach.jsonl, which the
+# head trains on.
+_ANCHORS = ["the payments integration", "Marco", "your skip-level", "the launch date",
+            "three sprint commitments", "the guided setup", "your director", "cutting SSO",
+            "the exit process", "Ines", "HR", "the performance plan"]
+
+
+def test_the_coach_s_own_questions_are_read_as_the_type_they_ask():
+    """The evals count Socratic types with this head; it read 50 of 105 of the program's own
+    questions right before the hand rows joined its training ("How might X see this?" as clarity)."""
+    from companion.coaching.listening import asking
+
+    asked = [(qtype, f"{stem} {said}{end}?") for qtype in rules.SOCRATIC_TYPES if qtype in asking.TYPES
+             and qtype != "other" for anchor in _ANCHORS for stem, said, end in asking._stems_for(qtype, anchor)
+             if qtype != "alternate_viewpoints" or asking.is_person_phrase(anchor)]
+    wrong = [(q, questions.analyse(q).socratic_type) for qtype, q in asked
+             if questions.analyse(q).socratic_type != qtype]
+    assert len(asked) > 100 and len(wrong) <= 0.05 * len(asked), wrong
 
 
 def test_reflection_and_behaviour():

@@ -114,6 +114,27 @@ def test_a_tail_that_breaks_its_stem_is_refused(stem, tail, problem, fine):
     assert probe_issues(stem + fine, facts, stem=stem) == []
 
 
+@pytest.mark.parametrize(("key", "stem", "tail", "problem"), [
+    # the 0.5B's tails on the Tally guide, 2026-12-05 (problem None: a good probe it had refused)
+    ("active_looking", "What else did you look at besides Tally", " and spreadsheets?", None),
+    ("deciding", "Who else had a say before you chose Tally", " and spreadsheets?",
+     "mixes up the old way and the new one"),
+    ("anxiety", "What, if anything, made you hesitate about Tally", " when you switched in the last three months?", None),
+    ("deciding", "Who else had a say before you chose Tally", " in the last 3 months?", None),
+    ("anxiety", "What, if anything, made you hesitate about Tally", " switching in the last 3 months?",
+     "the ending does not fit the opening"),
+    ("anxiety", "What questions did you have before you chose Tally", " and your new way of budgeting?",
+     "the ending does not fit the opening"),
+    ("first_use", "What did you set up first in Tally", " for freelancers with irregular income?",
+     "copies the interviewee's description"),
+])
+def test_a_tail_is_read_for_what_it_joins(key, stem, tail, problem):
+    facts = read_switch(TALLY.product, TALLY.switch, "a freelancer who switched in the last 3 months")
+    described = f"a freelancer who switched in the last 3 months | {facts.category}"
+    got = probe_issues(stem + tail, facts, stem=stem, described=described, key=key)
+    assert (problem in got) if problem else got == [], got
+
+
 def test_model_probes_are_kept_when_good_and_the_bank_fills_the_rest():
     facts = read_switch(TALLY.product, TALLY.switch, TALLY.interviewee)
     assert facts.old_short == "spreadsheets"

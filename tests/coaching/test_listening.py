@@ -88,6 +88,15 @@ def test_update_returns_a_new_state_and_keeps_the_old():
         ("What could your team do to avoid this situation and make it work better in the future, or,?", ""),
         # qwen2.5-0.5b, 2026-12-05: the anchor "why you said no" as the subject
         ("What could why you said no be?", ""),
+        # qwen2.5-0.5b, 2026-12-05: the implications stem finished with "be" asks nothing
+        ("What could the payments integration be?", ""),
+        ("What could the payments integration be for you?", ""),
+        # qwen2.5-0.5b, 2026-12-05: "wants the launch to land" lost its "wants"
+        # qwen2.5-0.5b's JTBD probes at their length limit, 2026-12-05
+        ("What else did you look at besides Tally when comparing spreadsheets in the last 3?", ""),
+        ("Tell me about the first week with Tally after switching in last 3 months, how did you?", ""),
+        ("How would your director feel about the launch to land?",
+         "My director only wants the launch to land and doesn't care how I handle Marco."),
     ],
 )
 def test_bad_fills_fail_the_grammar_check(question, user_text):
@@ -104,10 +113,17 @@ def test_bad_fills_fail_the_grammar_check(question, user_text):
         "What evidence do you have that the accounts will churn?",
         "What do you mean by letting go of an underperforming engineer?",
         "What makes Dana's plan by Friday matter most to you?",
+        "What could the payments integration change for you?",
+        "What would it take for the launch to land well?",
+        "What could the payments integration be worth to the team?",
+        "What did you do in the last 3 months?",
+        "What changed after version 2?",
+        "How might your director see the launch?",
     ],
 )
 def test_good_questions_pass_the_grammar_check(question):
     assert grammar_problems(question) == []
+    assert grammar_problems(question, "My director only wants the launch to land and doesn't care how.") == []
 
 
 # -- reflections ---------------------------------------------------------------------------------

@@ -52,8 +52,9 @@ def test_stem_pattern_avoids_backslash_dot():
     pattern = stem_pattern("What does Mr. X mean by")
     assert "\\." not in pattern and "[.]" in pattern
     assert re.match(pattern, "What does Mr. X mean by the launch date?")
-    # The tail is printable ASCII: no other scripts, no quotes, no second question, no newline.
-    for bad in ("the 日期?", 'the "date"?', "the date? And why?", "the\ndate?"):
+    # The tail is printable ASCII: no other scripts, no quotes, no second question (nor a full
+    # stop before one), no newline.
+    for bad in ("the 日期?", 'the "date"?', "the date? And why?", "the date. And why?", "the\ndate?"):
         assert not re.match(pattern, f"What does Mr. X mean by {bad}"), bad
 
 

@@ -140,7 +140,10 @@ def load_dir(data_dir: str | Path) -> tuple[list[AnnoMIRow], list[SocratiQRow]]:
 # Our own hand labels (evals/labels) that add coach-style wording AnnoMI lacks. Only the files
 # used while tuning the rules are trained on; questions-test, questions-blind and advice-test
 # stay held out for `python -m companion.coaching.analyser_report`.
-HAND_QUESTION_FILES = ("questions-dev.jsonl", "questions-challenge.jsonl")
+# questions-coach holds the coach's own implications stems ("What might follow from X?"), a
+# shape SocratiQ's crowd questions lack: the head read 0 of 25 of the program's as implications.
+HAND_QUESTION_FILES = ("questions-dev.jsonl", "questions-challenge.jsonl", "questions-coach.jsonl")
+_SOCRATIC_TYPES = frozenset(SOCRATIQ_TYPES.values())
 HAND_ADVICE_FILE = "advice.jsonl"
 _KIND_TO_BEHAVIOUR = {"advice": "input", "reflection": "reflection", "statement": "other", "question": "question"}
 
@@ -162,7 +165,7 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def load_hand_labels(labels_dir: str | Path | None) -> HandLabels:
-    rows: dict[str, tuple[list[str], list[str]]] = {h: ([], []) for h in ("form", "open_closed", "behaviour")}
+    rows: dict[str, tuple[list[str], list[str]]] = {h: ([], []) for h in ("form", "open_closed", "behaviour", "socratic_type")}
     if labels_dir is None:
         return HandLabels(rows)
     base = Path(labels_dir)
@@ -177,6 +180,8 @@ def load_hand_labels(labels_dir: str | Path | None) -> HandLabels:
                 add("form", r["text"], r["form"])
                 add("open_closed", r["text"], r["form"])
                 add("behaviour", r["text"], "question")
+                if r["socratic_type"] in _SOCRATIC_TYPES:  # "other" is no SocratiQ class
+                    add("socratic_type", r["text"], r["socratic_type"])
     if (base / HAND_ADVICE_FILE).is_file():
         for r in _jsonl(base / HAND_ADVICE_FILE):
             behaviour = _KIND_TO_BEHAVIOUR.get(r["kind"])

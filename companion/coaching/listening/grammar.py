@@ -47,12 +47,22 @@ def grammar_problems(question: str, user_text: str = "") -> list[str]:
         # qwen2.5-0.5b, 2026-12-05, in 4 of its 61 questions: "What makes the board deck so much
         # to you right now?", the stem's "matter" dropped; the parse takes "much" for the verb's complement
         problems.append("'makes' lacks its verb (what it makes the thing do or be)")
+    if _ONLY_BE.match(q) and root_lemma(doc) == "be" and not _be_has_complement(doc):
+        # qwen2.5-0.5b, 2026-12-05: "What could the payments integration be?", the implications
+        # stem "What could X ..." finished with "be": it asks what the PM's own thing is
+        problems.append("asks only what it could be")
     first = doc[0].lower_
     if first not in _WH and first not in _AUX and doc[0].lemma_.lower() not in {"tell", "walk"}:
         problems.append(f"does not open like a question ({doc[0].text!r})")
     root = next((t for t in doc if t.dep_ == "ROOT"), doc[0])
     if root.pos_ not in {"VERB", "AUX"} and not _verb_with_pronoun_subject(doc):
         problems.append(f"no main verb (the parse's root is {root.pos_.lower()} {root.text!r})")
+    if _CUT_COUNT.search(q):
+        # the 0.5B at its tail's length limit, 2026-12-05: "... when comparing spreadsheets in the last 3?"
+        problems.append("a count with nothing counted")
+    if _CUT_CLAUSE.search(q):
+        # "..., how did you?": a question begun and broken off
+        problems.append("a clause broken off after its subject")
     if len(doc) > 1 and doc[-2].is_punct and doc[-2].text in {",", ";", ":", "-"}:
         problems.append(f"ends on {doc[-2].text!r}")  # "... in the future, or,?"
     words_ = [t for t in doc[:-1] if not t.is_punct]
@@ -85,11 +95,57 @@ def grammar_problems(question: str, user_text: str = "") -> list[str]:
             problems.append(f"{t.text!r} has nothing to attach to")  # "...about those accounts yet?"
         if t.lower_ in {"our", "we", "us", "ours"}:
             problems.append("speaks as 'we/our', not to 'you'")
+    if user_text:
+        problems += _lost_governor(q, user_text)
     if user_text and doc[0].lower_ == "what":
         for t in doc:
             if t.tag_ == "JJ" and t.dep_ == "compound" and _was_verb_of(t, user_text):
                 problems.append(f"turns the verb phrase '{t.text} {t.head.text}' into a noun phrase")
     return list(dict.fromkeys(problems))
+
+
+_CUT_COUNT = re.compile(r"\b(?:the|last|past|next|first) (?:\d+|two|three|four|five|six|few)\?$", re.IGNORECASE)
+_CUT_CLAUSE = re.compile(r"[,;] (?:how|what|why|when|where|who|which) (?:did|do|does|was|were|is|are|had|has|have|"
+                         r"could|would|will|can|might) (?:you|they|it|we|he|she|i)\?$", re.IGNORECASE)
+_ONLY_BE = re.compile(r"^(?:what|who) (?:could|might|would|will|may|can|should) .+ be\b", re.IGNORECASE)
+
+
+def root_lemma(doc: Doc) -> str:
+    root = next((t for t in doc if t.dep_ == "ROOT"), doc[0])
+    return root.lemma_.lower()
+
+
+def _be_has_complement(doc: Doc) -> bool:
+    """"What could X be worth to the team?" asks something; "What could X be?" does not, nor
+    does "What could X be for you?" (the same model's next draft)."""
+    root = next((t for t in doc if t.dep_ == "ROOT"), doc[0])
+    for c in root.children:
+        if c.dep_ in {"attr", "aux", "nsubj", "punct", "advmod"}:
+            continue
+        if c.dep_ == "prep" and c.lower_ == "for" and all(o.pos_ == "PRON" for o in c.children):
+            continue
+        return True
+    return False
+
+
+def _lost_governor(question: str, user_text: str) -> list[str]:
+    """The PM's "my director wants the launch to land" cut to "the launch to land" inside a
+    question ("How would your director feel about the launch to land?", qwen2.5-0.5b,
+    2026-12-05): a clause with its own subject, without the verb it hangs on."""
+    q = [w.lower() for w in re.findall(r"[\w'-]+", question)]
+    have = {t.lemma_.lower() for t in parse(question)}
+    out = []
+    for verb in parse(user_text):
+        subject = next((c for c in verb.children if c.dep_ == "nsubj" and c.i < verb.i), None)
+        to = next((c for c in verb.children if c.lower_ == "to" and c.dep_ == "aux"), None)
+        governor = verb.head
+        if subject is None or to is None or governor is verb or governor.lemma_.lower() in have:
+            continue
+        at = [i for i in range(len(q) - 2) if q[i : i + 3] == [subject.lower_, "to", verb.lower_]]
+        # "for the launch to land" has its own governor: "What would it take for the launch to land?"
+        if any("for" not in q[max(0, i - 3) : i] for i in at):
+            out.append(f"'{subject.text} to {verb.text}' has lost the verb it hangs on ('{governor.text}')")
+    return out
 
 
 def _verb_with_pronoun_subject(doc: Doc) -> bool:
