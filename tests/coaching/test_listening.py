@@ -964,6 +964,22 @@ def test_an_added_sentence_after_it_sounds_like_opens_without_saying_it_twice(dr
     (["I got promoted to group PM last month."], "you got promoted to group PM last month", "more to this"),
     (["Design thinks it's a novelty effect and we should wait two weeks.", "I want to roll back today."],
      "you want to roll back today", "more to this"),
+    # "part of me ..., part of me ...": the PM's two sides, not someone's view ("According to
+    # part of you, ..." on the default's eval, 2026-12-05), and no parse needed to find them
+    (["I'm meeting the CEO friday, 20 min. part of me wants to just tell him the date is impossible, "
+      "part of me doesn't want to be the PM who says no to the CEO in month two"],
+     "pulled two ways: toward telling him the date is impossible, and away from being the PM", "According to"),
+    (["Part of me is relieved and part of me feels guilty about leaving the team."],
+     "of two minds: relieved, and guilty about leaving the team", "part of you feels"),
+    (["Part of me thinks we should wait, but another part of me wants to ship now."],
+     "toward waiting, and toward shipping now", "you should"),
+    # one choice, a cost on each side: was "your sense is that the message to support is ...",
+    # its condition dropped
+    (["if I don't pick Rosa I think the message to support is \"you can't grow here\". if I do pick her "
+      "I'm the one training her for months"],
+     "either way something gives: if you don't pick Rosa, the message to support is", "your sense"),
+    (["If I push back, the VP will be annoyed. If I don't, my team works every weekend."],
+     "and if you don't, your team works every weekend", "fairly sure"),
 ])
 def test_program_reflections_on_the_evening_s_person_tests(turns, said, not_said):
     r = program_reflection(replay(turns), turns)

@@ -107,6 +107,11 @@ def _render(fact: Fact) -> str | None:
         return f"it left you feeling {feeling}" if d.get("past") else f"this leaves you {feeling}"
     if fact.kind == "contrast":
         left, right = _clean(d.get("left", "")), _clean(d.get("right", ""))
+        if d.get("parts"):  # "part of me ..., part of me ...": the two sides in words of ours
+            return _two_parts(left, right)
+        if d.get("either") and d.get("condition"):  # "if I don't pick Rosa ... if I do ..."
+            return (f"either way something gives: {_lower_first(_clean(d['condition']))}, {left}, "
+                    f"and if you {d['either']}, {right}")
         if left and right:
             return f"on one hand {_lower_first(left)}, and yet {right}"
         return None
@@ -163,7 +168,10 @@ def _render(fact: Fact) -> str | None:
             if _ROLE.search(who) or who[:1].isupper() or who in {"he", "she", "they"}:
                 return f"as {who} {sees} it, {said}"
             return f"according to {who}, {said}"  # "the data says ...": no one's view
-        return f"you're fairly sure that {_clean(fact.text)}" if d.get("verb") != "certain" else None
+        if d.get("verb") == "certain":
+            return None
+        # "I think we could ship ..." is a guess, said back as one; "I know" is sure
+        return f"{'you are fairly sure' if d.get('verb') == 'know' else 'your sense is'} that {_clean(fact.text)}"
     if fact.kind == "number":
         return None  # a bare number says little on its own; questions take these up
     if fact.kind == "date":
@@ -176,6 +184,40 @@ def _render(fact: Fact) -> str | None:
                      rf"moved|pushed|cut)\s+(?:\w+\s+)?by\s+{re.escape(when)}", fact.sentence, re.IGNORECASE):
             return None  # "we slipped by six weeks": an amount of time lost, not a clock
         return f"there's a clock on this now: {when}"
+    return None
+
+
+_WANTS = re.compile(r"^(?:really |also |still )?(?:wants|would like|'d like) to (?:just |really |simply )?(\w+)\b(.*)$")
+_WANTS_NOT = re.compile(r"^(?:does ?n't|does not|really does ?n't) want to (?:just |really )?(\w+)\b(.*)$")
+# "part of me thinks we should wait": the side's pull, not "you should" said back as advice
+_THINKS_SHOULD = re.compile(r"^(?:thinks|feels|says) (?:that )?(?:you|we|i) should (?:just |really )?(\w+)\b(.*)$")
+_IS = re.compile(r"^(?:is|feels|'s) (?:a bit |a little |really |very |kind of )?(\w+)\b(.*)$")
+
+
+def _two_parts(left: str, right: str) -> str | None:
+    """"toward telling him the date is impossible, and away from being the PM who says no", or
+    "relieved, and guilty about leaving the team"; None for sides of other shapes."""
+    from companion.coaching.listening.state import FEELINGS
+    from companion.coaching.listening.words import gerund
+
+    def pull(side: str) -> str | None:
+        if m := _WANTS.match(side):
+            return f"toward {gerund(m.group(1).lower())}{m.group(2)}"
+        if m := _THINKS_SHOULD.match(side):
+            return f"toward {gerund(m.group(1).lower())}{m.group(2)}"
+        if m := _WANTS_NOT.match(side):
+            return f"away from {gerund(m.group(1).lower())}{m.group(2)}"
+        return None
+
+    def feels(side: str) -> str | None:
+        m = _IS.match(side)
+        return f"{m.group(1)}{m.group(2)}" if m and m.group(1).lower() in FEELINGS else None
+
+    pulls, feelings = [pull(left), pull(right)], [feels(left), feels(right)]
+    if all(pulls):
+        return f"you're pulled two ways: {pulls[0]}, and {pulls[1]}"
+    if all(feelings):
+        return f"you're of two minds: {feelings[0]}, and {feelings[1]}"
     return None
 
 
@@ -254,7 +296,8 @@ def program_reflection(state: ConversationState, user_turns: list[str]) -> Refle
             kind = "complex"
         elif body.startswith("according to"):  # what the data says puts no one in the middle
             text = text[:-1] + ", which gives you something concrete to go on."
-        elif kind == "simple" and fact.kind in _STAKES and not _said_a_feeling(user_turns):
+        elif kind == "simple" and fact.kind in _STAKES and not _said_a_feeling(user_turns) and not (
+                fact.kind == "claim" and fact.detail.get("who") == "you"):  # their own guess puts them in no middle
             # MITI's complex reflection: a tentative guess at what the fact means to the person.
             text = text[:-1] + _STAKES[fact.kind] + "."
             kind = "complex"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Iterator
+import itertools
+import re
+from collections.abc import Callable, Container, Iterable, Iterator
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
@@ -412,7 +414,10 @@ def _facts(doc: Doc, turn: int) -> list[Fact]:
             if lemma in _CLAIM_VERBS and t.pos_ == "VERB" and not (lemma == "know" and _negated(t)):
                 subj = next((c for c in t.children if c.dep_ == "nsubj"), None)
                 comp = next((c for c in t.children if c.dep_ in {"ccomp", "xcomp"}), None)
-                if subj is not None and comp is not None and subj.lower_ not in {"you"}:
+                # "part of me wants ..." is the PM's own ambivalence (read below), not a view
+                inner = subj is not None and any(x.lower_ == "part" and x.nbor(1).lower_ == "of"
+                                                 for x in subj.subtree if x.i + 1 < len(doc))
+                if subj is not None and comp is not None and subj.lower_ not in {"you"} and not inner:
                     mine = subj.lower_ in {"i", "we"}
                     if not mine or lemma in {"think", "believe", "know"}:
                         target = next(
@@ -453,7 +458,59 @@ def _facts(doc: Doc, turn: int) -> list[Fact]:
                 if ent.root.dep_ == "nsubj" and ent.root.n_rights:  # "Three of our accounts"
                     tokens = list(ent.root.subtree)
                 add("number", tokens, sent, anchor=_span_text(tokens))
+    _parts(doc, add)
+    _either_way(doc, add)
     return facts
+
+
+def _either_way(doc: Doc, add: Callable[..., None]) -> None:
+    """"If I don't pick Rosa, X. If I do pick her, Y": a cost on each side of one choice."""
+    conds = []
+    for t in doc:
+        verb = t.head
+        if t.lower_ != "if" or t.dep_ != "mark" or verb.dep_ != "advcl" or not _first_person(verb):
+            continue
+        main = verb.head
+        if main.lemma_ in {"think", "guess", "believe", "feel", "suppose"} and _first_person(main):
+            main = next((c for c in main.children if c.dep_ == "ccomp"), main)  # "I think" peeled off
+        drop = {x.i for x in verb.subtree} | {x.i for c in main.children if c.dep_ in {"conj", "cc"}
+                                              for x in c.subtree}
+        then = [x for x in main.subtree if x.i not in drop and not (x.is_punct and x.text not in {'"', "'"})]
+        while then and then[-1].text in {'"', "'"} and sum(x.text == then[-1].text for x in then) % 2:
+            then = then[:-1]
+        conds.append((verb, _negated(verb), [x for x in verb.subtree if not x.is_punct], then))
+    for (v1, neg1, cond1, then1), (v2, neg2, _, then2) in itertools.combinations(conds, 2):
+        same = v1.lemma_ == v2.lemma_ or (v2.lemma_ == "do" and not any(c.dep_ == "dobj" for c in v2.children))
+        if same and neg1 != neg2 and len(then1) >= 2 and len(then2) >= 2:
+            add("contrast", [*cond1, *then1], v1.sent, anchor=_anchor_in(then2, doc),
+                condition=_span_text(cond1), left=_span_text(then1), right=_span_text(then2),
+                either="don't" if neg2 else "do")
+            return
+
+
+# "part of me wants to X, part of me doesn't want to Y": the PM's own two sides, whatever the
+# parse makes of them (the small parser hung "part" on "20 min." in one message)
+_PART = re.compile(r"\b(?:(?:a|one|another|the other) )?part of (?:me|us)\b", re.IGNORECASE)
+
+
+def _parts(doc: Doc, add: Callable[..., None]) -> None:
+    found = list(_PART.finditer(doc.text))
+    if len(found) < 2:
+        return
+    first, second = found[0], found[1]
+    end = re.search(r"[.!?;]", doc.text[second.end():])
+    spans = [(first.end(), second.start()), (second.end(), second.end() + end.start() if end else len(doc.text))]
+    sides = []
+    for start, stop in spans:
+        text = re.sub(r"[\s,;]*(?:\b(?:and|but|yet|while|whereas)\b)?[\s,;]*$", "", doc.text[start:stop])
+        span = doc.char_span(start, start + len(text), alignment_mode="expand")
+        if span is None or len(span) < 2:
+            return
+        sides.append(span)
+    left, right = sides
+    sentence = left.sent
+    add("contrast", [x for x in doc if left.start <= x.i < right.end], sentence,
+        anchor=_anchor_in(list(right), doc), left=_span_text(left), right=_span_text(right), parts="yes")
 
 
 _PRONOUNS = {"i", "me", "you", "we", "us", "it", "they", "them", "he", "she", "him", "her",

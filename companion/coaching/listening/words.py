@@ -77,6 +77,8 @@ def content_lemmas(doc: Iterable[Token]) -> set[str]:
 
 def gerund(lemma: str) -> str:
     """tell -> telling, share -> sharing, plan -> planning (good enough for common verbs)."""
+    if lemma in {"be", "see", "flee", "agree"}:
+        return lemma + "ing"  # not "bing"
     if lemma.endswith("ie"):
         return lemma[:-2] + "ying"
     if lemma.endswith("e") and not lemma.endswith(("ee", "ye", "oe")):
