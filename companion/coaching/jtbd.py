@@ -64,7 +64,9 @@ def probe_issues(
         problems.append("mixes up the old way and the new one")
     elif _BAD_JOIN.match(tail) and not joined:
         problems.append("the ending does not fit the opening")
-    if "not given" in question.lower() or "(" in question:
+    # the prompt's own labels ("Who else had a say before you chose Pipeline as your decision,
+    # what moved?", the 0.5B, 2026-12-05)
+    if "(" in question or re.search(r"\b(?:not given|what moved|people involved|the old way:)", question, re.I):
         problems.append("copies the prompt")
     if tail and set(re.findall(r"[a-z]+", tail.lower())) <= _LABEL_WORDS:
         # "... about the meal-kit subscription switching?": the block's label, not an ending

@@ -127,6 +127,7 @@ def test_a_tail_that_breaks_its_stem_is_refused(stem, tail, problem, fine):
      "the ending does not fit the opening"),
     ("first_use", "What did you set up first in Tally", " for freelancers with irregular income?",
      "copies the interviewee's description"),
+    ("deciding", "Who else had a say before you chose Tally", " as your decision, what moved?", "copies the prompt"),
 ])
 def test_a_tail_is_read_for_what_it_joins(key, stem, tail, problem):
     facts = read_switch(TALLY.product, TALLY.switch, "a freelancer who switched in the last 3 months")
