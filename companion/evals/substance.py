@@ -95,9 +95,9 @@ def sentences(text: str) -> list[str]:
     return out
 
 
-# "you're fairly sure that you could ship", "your mentor thinks you should move": the user's
-# claim or someone's view said back, not the coach's advice.
-_REPORTED = re.compile(r"\b(?:sure|think|thinks|believe|believes|say|says|said|sees it|see it|according to "
+# "you're fairly sure that you could ship", "your sense is that you could ship", "your mentor
+# thinks you should move": the user's claim or someone's view said back, not the coach's advice.
+_REPORTED = re.compile(r"\b(?:sure|think|thinks|believe|believes|say|says|said|sees it|see it|sense is|according to "
                        r"[\w' ]{1,30}?)(?: that)?,?\s*$", re.IGNORECASE)
 
 
@@ -359,7 +359,8 @@ def on_their_words(user_turns: list[str], replies: list[str]) -> SubstanceResult
                            {"kept": kept, "total": total})
 
 
-_COMPLEX = re.compile(r"\bon one hand\b|\band yet\b|\bpart of you\b|\bon top of\b|\bsounds like you feel\b|"
+# double-sided frames count too: "either way something gives: if you don't ..., and if you do ..."
+_COMPLEX = re.compile(r"\bon one hand\b|\band yet\b|\beither way\b.+\band if you\b|\bpart of you\b|\bon top of\b|\bsounds like you feel\b|"
                       r"\bmust-have\b|\bweigh|\byou're the one\b|\bless\b.+\bthan\b|\bwondering whether\b",
                       re.IGNORECASE)
 # Feeling and meaning words: a reflection that brings one the user did not say adds meaning

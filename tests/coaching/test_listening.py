@@ -1037,3 +1037,16 @@ def test_the_pm_s_new_role_is_no_one_to_ask_and_a_boss_is_a_person():
     assert asking.is_person_phrase("your boss") and not asking.is_person_phrase("the Pro plan")
     qtype, _, anchors = asking.choose_type(replay(["Should I tell my boss that the migration will slip?"]), [])
     assert asking.fallback_question(qtype, anchors, []) == "What might follow once your boss hears about it?"
+
+
+def test_a_choice_with_a_cost_either_way_asks_what_follows_from_the_choice():
+    from companion.coaching.listening import asking
+
+    for turns, question in (
+        (["if I don't pick Rosa I think the message to support is bad. if I do pick her I'm the one "
+          "training her for months"], "What might follow from picking Rosa?"),
+        (["If I push back, the VP will be annoyed. If I don't, my team works every weekend."],
+         "What might follow from pushing back?"),
+    ):
+        qtype, _, anchors = asking.choose_type(replay(turns), [])
+        assert (qtype, asking.fallback_question(qtype, anchors, [])) == ("implications", question)

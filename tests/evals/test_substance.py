@@ -160,7 +160,9 @@ def test_a_questions_own_verbs_are_not_strays_but_imported_topics_are():
 
 def test_the_users_claim_or_someones_view_said_back_is_not_the_coachs_advice():
     for said_back in ("It sounds like you're fairly sure that you could ship on the 12th.",
-                      "So your mentor thinks you should move to the platform team."):
+                      "So your mentor thinks you should move to the platform team.",
+                      # the default's eval, 2026-12-05: the PM's own "I think we could ..."
+                      "It seems your sense is that you could ship something for march 1 if you cut sync."):
         assert substance.coach_parts(said_back)[2] == [], said_back
     assert substance.coach_parts("You could ship it on Friday.")[2] == ["You could ship it on Friday."]
 
@@ -168,3 +170,10 @@ def test_the_users_claim_or_someones_view_said_back_is_not_the_coachs_advice():
 def test_a_wh_clause_as_the_subject_is_malformed():
     result = substance.grammar(["I haven't told him why I said no."], ["So he is in the dark.\n\n**What could why you said no be?**"])
     assert result.counts["bad"] == 1
+
+
+def test_a_cost_on_each_side_of_one_choice_is_a_complex_reflection():
+    said = "if I don't pick Rosa the message to support is bad. if I do pick her I'm training her for months"
+    reflection = ("It seems either way something gives: if you don't pick Rosa, the message to support is "
+                  "bad, and if you do, you're training her for months.")
+    assert substance.complex_reflections([said], [f"{reflection}\n\n**How might Rosa see this?**"]).counts["complex"] == 1

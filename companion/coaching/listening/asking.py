@@ -86,6 +86,11 @@ def choose_type(state: ConversationState, covered: list[str]) -> tuple[str, str,
             offer("assumptions", 4.5, f"a condition was set ({f.text})", [f.anchor, f.detail.get("condition")])
         elif f.kind in {"feeling", "value"}:
             offer("other", 3.5, f"you named a {f.kind} ({f.text})", [f.anchor])
+        elif f.kind == "contrast" and f.detail.get("either"):
+            # "if I don't pick Rosa ..., if I do ...": a choice, each way with its cost; the
+            # claim inside one side ("the message to support is ...") is not the news
+            offer("implications", 5.2, "a choice with a cost either way", [f.anchor])
+            offer("assumptions", 4.8, "a choice with a cost either way", [f.anchor])
         elif f.kind == "contrast":
             offer("assumptions", 4, "two sides pull against each other", [f.anchor])
         elif f.kind in {"commitment", "date"}:

@@ -482,7 +482,14 @@ def _either_way(doc: Doc, add: Callable[..., None]) -> None:
     for (v1, neg1, cond1, then1), (v2, neg2, _, then2) in itertools.combinations(conds, 2):
         same = v1.lemma_ == v2.lemma_ or (v2.lemma_ == "do" and not any(c.dep_ == "dobj" for c in v2.children))
         if same and neg1 != neg2 and len(then1) >= 2 and len(then2) >= 2:
-            add("contrast", [*cond1, *then1], v1.sent, anchor=_anchor_in(then2, doc),
+            # the choice itself, as an act: "picking Rosa", "pushing back"
+            from companion.coaching.listening.words import gerund
+
+            rest = [x for c in v1.children if c.dep_ in {"dobj", "prt", "prep", "dative"} or (
+                c.dep_ == "advmod" and c.lower_ in {"back", "out", "up", "down", "off", "ahead", "through"})
+                for x in c.subtree]
+            choice = " ".join([gerund(v1.lemma_.lower()), second_person(sorted(rest, key=lambda x: x.i))]).strip()
+            add("contrast", [*cond1, *then1], v1.sent, anchor=choice if v1.lemma_ != "do" else _anchor_in(then2, doc),
                 condition=_span_text(cond1), left=_span_text(then1), right=_span_text(then2),
                 either="don't" if neg2 else "do")
             return
