@@ -95,6 +95,8 @@ def test_update_returns_a_new_state_and_keeps_the_old():
         # qwen2.5-0.5b's JTBD probes at their length limit, 2026-12-05
         ("What else did you look at besides Tally when comparing spreadsheets in the last 3?", ""),
         ("Tell me about the first week with Tally after switching in last 3 months, how did you?", ""),
+        ("What did you set up first in Shiftpay to handle payroll, e?", ""),
+        ("Tell me about the first week with slides and documents you used in your new whiteboard project last!?", ""),
         ("How would your director feel about the launch to land?",
          "My director only wants the launch to land and doesn't care how I handle Marco."),
     ],
@@ -118,6 +120,7 @@ def test_bad_fills_fail_the_grammar_check(question, user_text):
         "What could the payments integration be worth to the team?",
         "What did you do in the last 3 months?",
         "What changed after version 2?",
+        "How did you pick between option A and option B?",
         "How might your director see the launch?",
     ],
 )

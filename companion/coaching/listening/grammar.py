@@ -60,6 +60,10 @@ def grammar_problems(question: str, user_text: str = "") -> list[str]:
     if _CUT_COUNT.search(q):
         # the 0.5B at its tail's length limit, 2026-12-05: "... when comparing spreadsheets in the last 3?"
         problems.append("a count with nothing counted")
+    if re.search(r"(?:^|[\s,])[b-hj-z]\?$", q) or "!" in q:  # "plan B?" is a name, "e?" a cut
+        # the 0.5B's JTBD probes with no full stop allowed, 2026-12-05: "... to handle payroll,
+        # e?" (its "e.g." cut) and "... project last!?"
+        problems.append("ends on a cut word")
     if _CUT_CLAUSE.search(q):
         # "..., how did you?": a question begun and broken off
         problems.append("a clause broken off after its subject")
