@@ -66,7 +66,8 @@ def probe_issues(
         problems.append("the ending does not fit the opening")
     # the prompt's own labels ("Who else had a say before you chose Pipeline as your decision,
     # what moved?", the 0.5B, 2026-12-05)
-    if "(" in question or re.search(r"\b(?:not given|what moved|people involved|the old way:)", question, re.I):
+    if "(" in question or re.search(r"\b(?:not given|what moved|people involved|the old way:)", question, re.I) or (
+            re.search(r"\bas (?:your|a|the) (?:new )?switch\b", tail, re.I)):  # "chose Pipeline as your new switch"
         problems.append("copies the prompt")
     if tail and set(re.findall(r"[a-z]+", tail.lower())) <= _LABEL_WORDS:
         # "... about the meal-kit subscription switching?": the block's label, not an ending
@@ -92,8 +93,10 @@ _NOW = re.compile(r"\b(?:today|now|nowadays|currently|these days|tomorrow)\b", r
 # A tail that starts a new clause ("...about Tally is the ability to...", "... and how did it
 # affect your work?") breaks the stem; so does the switch's own label hung on the product
 # ("... hesitate about Tally switching in the last 3 months?", the 0.5B, 2026-12-05).
-_BAD_JOIN = re.compile(r"^[\s,]*(?:is|are|was|were|because|and|but|so|which|that|it|switch|switching|switched)\b",
-                       re.IGNORECASE)
+# The same for a gerund that makes the product its subject ("... hesitate about Linewise moving
+# to Jira?", "... about Signalboard being built in-house?", the 0.5B's structured run, 2026-12-05).
+_BAD_JOIN = re.compile(r"^[\s,]*(?:is|are|was|were|because|and|but|so|which|that|it|switch|switching|switched|"
+                       r"moving|being|going|getting)\b", re.IGNORECASE)
 # "... besides Tally and spreadsheets?": "and" adding a thing, not a clause (the 0.5B's probe,
 # refused in 3 of 3 guides before 2026-12-05)
 _JOINED_NAME = re.compile(

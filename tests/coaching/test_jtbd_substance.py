@@ -128,6 +128,11 @@ def test_a_tail_that_breaks_its_stem_is_refused(stem, tail, problem, fine):
     ("first_use", "What did you set up first in Tally", " for freelancers with irregular income?",
      "copies the interviewee's description"),
     ("deciding", "Who else had a say before you chose Tally", " as your decision, what moved?", "copies the prompt"),
+    ("deciding", "Who else had a say before you chose Tally", " as your new switch?", "copies the prompt"),
+    ("anxiety", "What, if anything, made you hesitate about Tally", " moving to spreadsheets?",
+     "the ending does not fit the opening"),
+    ("pull", "What first caught your attention about Tally", " being built for freelancers?",
+     "the ending does not fit the opening"),
 ])
 def test_a_tail_is_read_for_what_it_joins(key, stem, tail, problem):
     facts = read_switch(TALLY.product, TALLY.switch, "a freelancer who switched in the last 3 months")
