@@ -47,20 +47,20 @@ def grammar_problems(question: str, user_text: str = "") -> list[str]:
         # qwen2.5-0.5b, 2026-12-05, in 4 of its 61 questions: "What makes the board deck so much
         # to you right now?", the stem's "matter" dropped; the parse takes "much" for the verb's complement
         problems.append("'makes' lacks its verb (what it makes the thing do or be)")
-    if _ONLY_BE.match(q) and root_lemma(doc) == "be" and not _be_has_complement(doc):
+    root = next((t for t in doc if t.dep_ == "ROOT"), doc[0])
+    if _ONLY_BE.match(q) and root.lemma_.lower() == "be" and not _be_has_complement(root):
         # qwen2.5-0.5b, 2026-12-05: "What could the payments integration be?", the implications
         # stem "What could X ..." finished with "be": it asks what the PM's own thing is
         problems.append("asks only what it could be")
     first = doc[0].lower_
     if first not in _WH and first not in _AUX and doc[0].lemma_.lower() not in {"tell", "walk"}:
         problems.append(f"does not open like a question ({doc[0].text!r})")
-    root = next((t for t in doc if t.dep_ == "ROOT"), doc[0])
     if root.pos_ not in {"VERB", "AUX"} and not _verb_with_pronoun_subject(doc):
         problems.append(f"no main verb (the parse's root is {root.pos_.lower()} {root.text!r})")
     if _CUT_COUNT.search(q):
         # the 0.5B at its tail's length limit, 2026-12-05: "... when comparing spreadsheets in the last 3?"
         problems.append("a count with nothing counted")
-    if re.search(r"(?:^|[\s,])[b-hj-z]\?$", q) or "!" in q:  # "plan B?" is a name, "e?" a cut
+    if _CUT_WORD.search(q) or "!" in q:  # "plan B?" is a name, "e?" a cut
         # the 0.5B's JTBD probes with no full stop allowed, 2026-12-05: "... to handle payroll,
         # e?" (its "e.g." cut) and "... project last!?"
         problems.append("ends on a cut word")
@@ -100,7 +100,7 @@ def grammar_problems(question: str, user_text: str = "") -> list[str]:
         if t.lower_ in {"our", "we", "us", "ours"}:
             problems.append("speaks as 'we/our', not to 'you'")
     if user_text:
-        problems += _lost_governor(q, user_text)
+        problems += _lost_governor(doc, user_text)
     if user_text and doc[0].lower_ == "what":
         for t in doc:
             if t.tag_ == "JJ" and t.dep_ == "compound" and _was_verb_of(t, user_text):
@@ -108,21 +108,16 @@ def grammar_problems(question: str, user_text: str = "") -> list[str]:
     return list(dict.fromkeys(problems))
 
 
+_CUT_WORD = re.compile(r"(?:^|[\s,])[b-hj-z]\?$")
 _CUT_COUNT = re.compile(r"\b(?:the|last|past|next|first) (?:\d+|two|three|four|five|six|few)\?$", re.IGNORECASE)
 _CUT_CLAUSE = re.compile(r"[,;] (?:how|what|why|when|where|who|which) (?:did|do|does|was|were|is|are|had|has|have|"
                          r"could|would|will|can|might) (?:you|they|it|we|he|she|i)\?$", re.IGNORECASE)
 _ONLY_BE = re.compile(r"^(?:what|who) (?:could|might|would|will|may|can|should) .+ be\b", re.IGNORECASE)
 
 
-def root_lemma(doc: Doc) -> str:
-    root = next((t for t in doc if t.dep_ == "ROOT"), doc[0])
-    return root.lemma_.lower()
-
-
-def _be_has_complement(doc: Doc) -> bool:
+def _be_has_complement(root: Token) -> bool:
     """"What could X be worth to the team?" asks something; "What could X be?" does not, nor
     does "What could X be for you?" (the same model's next draft)."""
-    root = next((t for t in doc if t.dep_ == "ROOT"), doc[0])
     for c in root.children:
         if c.dep_ in {"attr", "aux", "nsubj", "punct", "advmod"}:
             continue
@@ -132,12 +127,12 @@ def _be_has_complement(doc: Doc) -> bool:
     return False
 
 
-def _lost_governor(question: str, user_text: str) -> list[str]:
+def _lost_governor(doc: Doc, user_text: str) -> list[str]:
     """The PM's "my director wants the launch to land" cut to "the launch to land" inside a
     question ("How would your director feel about the launch to land?", qwen2.5-0.5b,
     2026-12-05): a clause with its own subject, without the verb it hangs on."""
-    q = [w.lower() for w in re.findall(r"[\w'-]+", question)]
-    have = {t.lemma_.lower() for t in parse(question)}
+    q = [w.lower() for w in re.findall(r"[\w'-]+", doc.text)]
+    have = {t.lemma_.lower() for t in doc}
     out = []
     for verb in parse(user_text):
         subject = next((c for c in verb.children if c.dep_ == "nsubj" and c.i < verb.i), None)

@@ -16,6 +16,7 @@ from companion.coaching.listening.state import (
     joined_clauses,
     update,
 )
+from companion.coaching.listening.words import gerund, is_content, second_person
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
@@ -70,8 +71,6 @@ def _render(fact: Fact) -> str | None:
     """One fact said back in other words (no lead-in, no final stop)."""
     d = fact.detail
     if fact.kind == "not_yet":
-        from companion.coaching.listening.words import gerund
-
         # "... because they're my friends": the PM's reason, and what it may make harder
         why = f", and it may be harder to raise because {_clean(d['why'])}" if d.get("why") else ""
         if d.get("habit") and d.get("verb") and d.get("rest"):  # "I never ask questions because ..."
@@ -158,8 +157,6 @@ def _render(fact: Fact) -> str | None:
                     return f"{who} {be} asking you for {rest}"  # "asking you to show" all but parrots
                 return f"{who} {be} asking you to {verb} {rest}".strip()
             if should:  # "thinks I should move to X": their view, not our advice
-                from companion.coaching.listening.words import gerund
-
                 return f"as {who} {sees} it, {gerund(should.group(1))}{should.group(2)} is the right move for you"
             if said.startswith("you to "):  # "My VP wants us to ship ..." -> "pushing you to ship ..."
                 return f"{who} {be} pushing you {said[4:]}"
@@ -197,13 +194,8 @@ _IS = re.compile(r"^(?:is|feels|'s) (?:a bit |a little |really |very |kind of )?
 def _two_parts(left: str, right: str) -> str | None:
     """"toward telling him the date is impossible, and away from being the PM who says no", or
     "relieved, and guilty about leaving the team"; None for sides of other shapes."""
-    from companion.coaching.listening.state import FEELINGS
-    from companion.coaching.listening.words import gerund
-
     def pull(side: str) -> str | None:
-        if m := _WANTS.match(side):
-            return f"toward {gerund(m.group(1).lower())}{m.group(2)}"
-        if m := _THINKS_SHOULD.match(side):
+        if m := _WANTS.match(side) or _THINKS_SHOULD.match(side):
             return f"toward {gerund(m.group(1).lower())}{m.group(2)}"
         if m := _WANTS_NOT.match(side):
             return f"away from {gerund(m.group(1).lower())}{m.group(2)}"
@@ -325,8 +317,6 @@ def _capital(text: str) -> str:
 
 def _said_back(tokens: list[Token]) -> str:
     """Tokens in the coach's second person, a space where a dropped part was."""
-    from companion.coaching.listening.words import second_person
-
     runs: list[list[Token]] = []
     for t in tokens:
         if runs and t.i == runs[-1][-1].i + 1:
@@ -411,8 +401,6 @@ def _clauses(state: ConversationState) -> list[tuple[list[str], str]]:
                 text = text[:1].lower() + text[1:]  # "Every pilot", "She", "In her first week"
             obliged = _OBLIGED.match(text)
             if obliged:  # "you need to give Carmen feedback": said back as advice it would not be
-                from companion.coaching.listening.words import gerund
-
                 text = f"{gerund(obliged.group(1).lower())}{obliged.group(2)} is on your plate"
             texts.append(text)
         item = (texts, "you" if subject.lower_ in {"i", "we"} else "them")
@@ -758,8 +746,6 @@ _YOU_FEEL = re.compile(r"\byou(?:'re| are)? (?:feeling |feel )?(\w+)", re.IGNORE
 def _misattributed(text: str, user_turns: list[str]) -> list[str]:
     """Feelings the reflection gives the PM that the PM said of someone else ("My team is
     exhausted" -> "You're feeling exhausted")."""
-    from companion.coaching.listening.state import FEELINGS
-
     said = parse(user_turns[-1]) if user_turns else None
     wrong = []
     for m in _YOU_FEEL.finditer(text):
@@ -781,8 +767,6 @@ _STOCK_GUESSES = (*_STAKES.values(), *(cue for _, _, cue in _CUES))
 
 def _guess_words(program: str) -> set[str]:
     """Content lemmas of the program's tentative guess (a `_STAKES` or `_CUES` tail), if it made one."""
-    from companion.coaching.listening.words import is_content
-
     for tail in _STOCK_GUESSES:
         if program.endswith(tail + "."):
             return {t.lemma_.lower() for t in parse(tail) if is_content(t) or t.lemma_.lower() in _COACH_WORDS}

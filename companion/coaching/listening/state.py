@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field
 
 from companion.coaching.listening.nlp import parse
-from companion.coaching.listening.words import content_lemmas, is_content, second_person
+from companion.coaching.listening.words import content_lemmas, gerund, is_content, second_person
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
@@ -483,8 +483,6 @@ def _either_way(doc: Doc, add: Callable[..., None]) -> None:
         same = v1.lemma_ == v2.lemma_ or (v2.lemma_ == "do" and not any(c.dep_ == "dobj" for c in v2.children))
         if same and neg1 != neg2 and len(then1) >= 2 and len(then2) >= 2:
             # the choice itself, as an act: "picking Rosa", "pushing back"
-            from companion.coaching.listening.words import gerund
-
             rest = [x for c in v1.children if c.dep_ in {"dobj", "prt", "prep", "dative"} or (
                 c.dep_ == "advmod" and c.lower_ in {"back", "out", "up", "down", "off", "ahead", "through"})
                 for x in c.subtree]
